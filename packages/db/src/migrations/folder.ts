@@ -1,0 +1,122 @@
+// Reads a drizzle-kit migrations folder: meta/_journal.json lists the migrations in
+// order, each `<tag>.sql` holds statements separated by `--> statement-breakpoint`.
+// The hash is drizzle's own (sha256 of the file text), so both tools agree on it.
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { MigrationError, MigrationErrorCode } from './errors.js'
+
+export const STATEMENT_BREAKPOINT = '--> statement-breakpoint'
+
+export interface JournalEntry {
+  idx: number
+  version?: string
+  when: number
+  tag: string
+  breakpoints: boolean
+}
+
+export interface Journal {
+  version?: string
+  dialect?: string
+  entries: JournalEntry[]
+}
+
+export interface MigrationFile {
+  idx: number
+  tag: string
+  /** The journal timestamp; drizzle stores it as the ledger's created_at. */
+  when: number
+  /** `<tag>.sql`, as users see it in the folder. */
+  name: string
+  path: string
+  sql: string
+  hash: string
+  statements: string[]
+  /** `<tag>.down.sql`, which reverses it (see rollback). */
+  downPath: string
+}
+
+export function journalPath(migrationsFolder: string): string {
+  return path.join(migrationsFolder, 'meta', '_journal.json')
+}
+
+export function readJournal(migrationsFolder: string): Journal {
+  const file = journalPath(migrationsFolder)
+  if (!existsSync(file)) {
+    // A service with no migrations yet is valid: nothing to apply.
+    return { entries: [] }
+  }
+  let journal: Journal
+  try {
+    journal = JSON.parse(readFileSync(file, 'utf8')) as Journal
+  } catch (error) {
+    throw new MigrationError(MigrationErrorCode.JournalInvalid, `${file} is not valid JSON`, {
+      file,
+      cause: error,
+    })
+  }
+  if (!Array.isArray(journal.entries)) {
+    throw new MigrationError(MigrationErrorCode.JournalInvalid, `${file} has no "entries" array`, { file })
+  }
+  return journal
+}
+
+export function splitStatements(sql: string): string[] {
+  return sql
+    .split(STATEMENT_BREAKPOINT)
+    .map((statement) => statement.trim())
+    .filter((statement) => statement.length > 0)
+}
+
+export function hashMigration(sql: string): string {
+  return createHash('sha256').update(sql).digest('hex')
+}
+
+export function readMigrationFolder(migrationsFolder: string): MigrationFile[] {
+  const journal = readJournal(migrationsFolder)
+  const seenWhen = new Map<number, string>()
+  return journal.entries.map((entry) => {
+    const name = `${entry.tag}.sql`
+    const file = path.join(migrationsFolder, name)
+    if (typeof entry.when !== 'number' || typeof entry.tag !== 'string') {
+      throw new MigrationError(
+        MigrationErrorCode.JournalInvalid,
+        `journal entry ${entry.idx} needs a numeric "when" and a string "tag"`,
+        { file: journalPath(migrationsFolder) },
+      )
+    }
+    const clash = seenWhen.get(entry.when)
+    if (clash) {
+      throw new MigrationError(
+        MigrationErrorCode.JournalInvalid,
+        `${name} and ${clash} share the journal timestamp ${entry.when}; the ledger could not tell them apart`,
+        { file },
+      )
+    }
+    seenWhen.set(entry.when, name)
+    let sql: string
+    try {
+      sql = readFileSync(file, 'utf8')
+    } catch {
+      throw new MigrationError(
+        MigrationErrorCode.FileMissing,
+        `the journal lists ${name} but ${file} is missing`,
+        {
+          file,
+        },
+      )
+    }
+    return {
+      idx: entry.idx,
+      tag: entry.tag,
+      when: entry.when,
+      name,
+      path: file,
+      sql,
+      hash: hashMigration(sql),
+      statements: splitStatements(sql),
+      downPath: path.join(migrationsFolder, `${entry.tag}.down.sql`),
+    }
+  })
+}

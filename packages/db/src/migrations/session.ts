@@ -1,0 +1,30 @@
+// Gives the migration tools one connection: the caller's, or a new one (retried
+// while the server is starting) that is closed afterwards.
+import type pg from 'pg'
+import { connectClient, type RetryOptions } from '../connect.js'
+
+export interface ConnectionOptions {
+  /** Where to connect; the tools open and close their own connection. */
+  url?: string
+  /** Or an already-connected client, which the tools leave open. */
+  client?: pg.ClientBase
+  /** Retry policy for connecting with `url`. */
+  retry?: RetryOptions
+}
+
+export async function withConnection<T>(
+  options: ConnectionOptions,
+  applicationName: string,
+  work: (client: pg.ClientBase) => Promise<T>,
+): Promise<T> {
+  if (options.client) return work(options.client)
+  if (!options.url) throw new Error('pass either `url` or `client`')
+  const client = await connectClient(options.url, { ...options.retry, applicationName })
+  try {
+    // Migrations may legitimately run longer than a service's statement timeout.
+    await client.query('SET statement_timeout = 0')
+    return await work(client)
+  } finally {
+    await client.end().catch(() => {})
+  }
+}

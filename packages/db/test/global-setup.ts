@@ -1,0 +1,3 @@
+import { testRunSetup } from '../src/testing/global-setup.js'
+
+export default testRunSetup()

@@ -1,0 +1,95 @@
+// Liveness and readiness. The process listens before it migrates, so an
+// orchestrator sees it alive (/healthz 200) but not ready (/readyz 503) while it
+// waits for the database or applies migrations; every API route answers 503
+// SERVICE_STARTING until then. After that, /readyz runs the service's checks
+// (database reachable, every migration applied) on each probe.
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { Type } from 'typebox'
+
+export type LifecycleState = 'starting' | 'ready' | 'stopping'
+
+export interface ReadinessCheck {
+  name: string
+  check: () => Promise<boolean>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    lifecycle: { readonly state: LifecycleState; markReady(): void }
+  }
+}
+
+const ALWAYS_OPEN = /^\/(healthz|readyz|docs(\/.*)?|openapi\.json)?(\?.*)?$/
+
+const HealthResponse = Type.Object({ status: Type.Literal('ok') })
+const ReadyResponse = Type.Object({
+  status: Type.Union([
+    Type.Literal('ready'),
+    Type.Literal('starting'),
+    Type.Literal('stopping'),
+    Type.Literal('unavailable'),
+  ]),
+  checks: Type.Record(Type.String(), Type.Union([Type.Literal('ok'), Type.Literal('failing')])),
+})
+
+export const lifecyclePlugin = fp(
+  async (app: FastifyInstance, options: { checks: ReadinessCheck[] }) => {
+    let state: LifecycleState = 'starting'
+    app.decorate('lifecycle', {
+      get state() {
+        return state
+      },
+      markReady() {
+        if (state === 'starting') state = 'ready'
+      },
+    })
+    app.addHook('onClose', async () => {
+      state = 'stopping'
+    })
+    app.addHook('onRequest', async (request, reply) => {
+      if (state === 'starting' && !ALWAYS_OPEN.test(request.url)) {
+        return reply.code(503).header('retry-after', '1').send({
+          statusCode: 503,
+          code: 'SERVICE_STARTING',
+          message: 'the service is starting (waiting for the database or applying migrations); retry shortly',
+        })
+      }
+    })
+
+    app.get(
+      '/healthz',
+      {
+        schema: {
+          tags: ['health'],
+          summary: 'Liveness: the process is up',
+          response: { 200: HealthResponse },
+        },
+        logLevel: 'warn',
+      },
+      async () => ({ status: 'ok' as const }),
+    )
+
+    app.get(
+      '/readyz',
+      {
+        schema: {
+          tags: ['health'],
+          summary: 'Readiness: the database is reachable and every migration is applied',
+          response: { 200: ReadyResponse, 503: ReadyResponse },
+        },
+        logLevel: 'warn',
+      },
+      async (_request, reply) => {
+        if (state !== 'ready') return reply.code(503).send({ status: state, checks: {} })
+        const results = await Promise.all(
+          options.checks.map(async ({ name, check }) => [name, await check().catch(() => false)] as const),
+        )
+        const checks = Object.fromEntries(results.map(([name, ok]) => [name, ok ? 'ok' : 'failing'] as const))
+        const ok = results.every(([, passed]) => passed)
+        return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'unavailable', checks })
+      },
+    )
+  },
+  { name: 'lifecycle' },
+)

@@ -1,0 +1,238 @@
+import SwaggerParser from '@apidevtools/swagger-parser'
+import pg from 'pg'
+import { Type } from 'typebox'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import {
+  ApiError,
+  createServiceApp,
+  errorResponses,
+  Page,
+  PageQuery,
+  type ServiceApp,
+  toPage,
+} from '../src/index.js'
+
+let app: ServiceApp
+let ready = true
+
+async function buildApp() {
+  const instance = await createServiceApp({
+    name: 'demo',
+    bodyLimit: 2048,
+    logLevel: 'silent',
+    logRequests: 'none',
+    logger: false,
+    docs: {
+      title: 'Demo',
+      version: '1.0.0',
+      description: 'test app',
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+    },
+    readiness: [{ name: 'database', check: async () => ready }],
+  })
+  const Item = Type.Object({ id: Type.Integer(), name: Type.String() })
+  instance.post(
+    '/items',
+    {
+      schema: {
+        summary: 'Create an item',
+        body: Type.Object(
+          { name: Type.String({ minLength: 1 }), price: Type.Integer({ minimum: 0, maximum: 1_000_000 }) },
+          { additionalProperties: false },
+        ),
+        response: { 201: Item, ...errorResponses(400, 413, 415, 422) },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send({ id: 1, name: request.body.name, secret: 'never serialised' } as never),
+  )
+  instance.get(
+    '/items',
+    { schema: { querystring: PageQuery, response: { 200: Page(Item) } } },
+    async (request) =>
+      toPage(
+        [1, 2, 3].map((id) => ({ id, name: `n${id}`, createdAt: new Date(0) })),
+        request.query.limit,
+        (row) => ({ createdAt: row.createdAt.toISOString(), id: row.id }),
+      ),
+  )
+  instance.get('/conflict', async () => {
+    throw new ApiError(409, 'ITEM_EXISTS', 'an item with this name exists')
+  })
+  instance.get('/boom', async () => {
+    throw new Error('secret internals at /srv/app.js:42')
+  })
+  instance.get('/db-down', async () => {
+    const pool = new pg.Pool({
+      connectionString: 'postgres://u:p@127.0.0.1:1/db',
+      connectionTimeoutMillis: 500,
+    })
+    try {
+      await pool.query('SELECT 1')
+    } finally {
+      await pool.end()
+    }
+  })
+  return instance
+}
+
+beforeAll(async () => {
+  app = await buildApp()
+  app.lifecycle.markReady()
+})
+afterAll(() => app.close())
+
+describe('errors share one shape', () => {
+  test('validation failures are 422 and name the field', async () => {
+    const res = await app.inject({ method: 'POST', url: '/items', payload: { name: 'x', price: -1 } })
+    expect(res.statusCode).toBe(422)
+    expect(res.json()).toEqual({
+      statusCode: 422,
+      code: 'VALIDATION_FAILED',
+      message: 'body.price must be >= 0',
+      details: [{ in: 'body', field: 'price', message: 'must be >= 0' }],
+    })
+  })
+
+  test('a missing field, an unknown field and a non-integer are each named', async () => {
+    const missing = await app.inject({ method: 'POST', url: '/items', payload: { name: 'x' } })
+    expect(missing.json()).toMatchObject({ statusCode: 422, message: 'body.price is required' })
+    const unknown = await app.inject({
+      method: 'POST',
+      url: '/items',
+      payload: { name: 'x', price: 1, admin: true },
+    })
+    expect(unknown.json()).toMatchObject({ statusCode: 422, message: 'body.admin is not an accepted field' })
+    const fraction = await app.inject({ method: 'POST', url: '/items', payload: { name: 'x', price: 1.5 } })
+    expect(fraction.json()).toMatchObject({ statusCode: 422, message: 'body.price must be integer' })
+  })
+
+  test('JSON bodies are not coerced: a numeric string is not a price', async () => {
+    const res = await app.inject({ method: 'POST', url: '/items', payload: { name: 'x', price: '12' } })
+    expect(res.statusCode).toBe(422)
+  })
+
+  test('query strings are coerced to their declared types', async () => {
+    const res = await app.inject({ method: 'GET', url: '/items?limit=2' })
+    expect(res.statusCode).toBe(200)
+    expect(res.json().items).toHaveLength(2)
+    expect(res.json().nextCursor).toEqual(expect.any(String))
+    const bad = await app.inject({ method: 'GET', url: '/items?limit=500' })
+    expect(bad.json()).toMatchObject({ statusCode: 422, message: 'querystring.limit must be <= 100' })
+  })
+
+  test('malformed JSON is 400, a wrong content type 415, an oversized body 413', async () => {
+    const malformed = await app.inject({
+      method: 'POST',
+      url: '/items',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"name": "x",',
+    })
+    expect(malformed.statusCode).toBe(400)
+    expect(malformed.json()).toMatchObject({ statusCode: 400, code: 'MALFORMED_JSON' })
+
+    const wrongType = await app.inject({
+      method: 'POST',
+      url: '/items',
+      headers: { 'content-type': 'text/plain' },
+      payload: 'name=x',
+    })
+    expect(wrongType.json()).toMatchObject({ statusCode: 415, code: 'UNSUPPORTED_MEDIA_TYPE' })
+
+    const huge = await app.inject({
+      method: 'POST',
+      url: '/items',
+      payload: { name: 'x'.repeat(5000), price: 1 },
+    })
+    expect(huge.json()).toMatchObject({ statusCode: 413, code: 'BODY_TOO_LARGE' })
+  })
+
+  test('domain errors keep their status and code', async () => {
+    const res = await app.inject({ method: 'GET', url: '/conflict' })
+    expect(res.json()).toEqual({
+      statusCode: 409,
+      code: 'ITEM_EXISTS',
+      message: 'an item with this name exists',
+    })
+  })
+
+  test('an unexpected error is a 500 without internals, carrying the request id', async () => {
+    const res = await app.inject({ method: 'GET', url: '/boom', headers: { 'x-request-id': 'req-123' } })
+    expect(res.statusCode).toBe(500)
+    expect(res.body).not.toContain('secret internals')
+    expect(res.json()).toEqual({
+      statusCode: 500,
+      code: 'INTERNAL_ERROR',
+      message: expect.stringContaining('request id'),
+      details: { requestId: 'req-123' },
+    })
+    expect(res.headers['x-request-id']).toBe('req-123')
+  })
+
+  test('an unreachable database is a 503 with Retry-After', async () => {
+    const res = await app.inject({ method: 'GET', url: '/db-down' })
+    expect(res.statusCode).toBe(503)
+    expect(res.json()).toMatchObject({ code: 'DB_UNAVAILABLE' })
+    expect(res.headers['retry-after']).toBe('1')
+  })
+
+  test('an unknown route is a 404 in the same shape', async () => {
+    const res = await app.inject({ method: 'GET', url: '/nope?x=1' })
+    expect(res.json()).toEqual({ statusCode: 404, code: 'ROUTE_NOT_FOUND', message: 'no route GET /nope' })
+  })
+
+  test('responses carry only the declared fields', async () => {
+    const res = await app.inject({ method: 'POST', url: '/items', payload: { name: 'x', price: 1 } })
+    expect(res.json()).toEqual({ id: 1, name: 'x' })
+  })
+})
+
+describe('lifecycle', () => {
+  test('while starting: alive, not ready, and API routes answer 503', async () => {
+    const starting = await buildApp()
+    try {
+      expect((await starting.inject('/healthz')).statusCode).toBe(200)
+      const readyz = await starting.inject('/readyz')
+      expect(readyz.statusCode).toBe(503)
+      expect(readyz.json()).toEqual({ status: 'starting', checks: {} })
+      const api = await starting.inject('/items')
+      expect(api.statusCode).toBe(503)
+      expect(api.json()).toMatchObject({ code: 'SERVICE_STARTING' })
+      starting.lifecycle.markReady()
+      expect((await starting.inject('/items')).statusCode).toBe(200)
+    } finally {
+      await starting.close()
+    }
+  })
+
+  test('when ready, /readyz runs the checks on every probe', async () => {
+    expect((await app.inject('/readyz')).json()).toEqual({ status: 'ready', checks: { database: 'ok' } })
+    ready = false
+    const failing = await app.inject('/readyz')
+    ready = true
+    expect(failing.statusCode).toBe(503)
+    expect(failing.json()).toEqual({ status: 'unavailable', checks: { database: 'failing' } })
+  })
+})
+
+describe('docs', () => {
+  test('/openapi.json is a valid OpenAPI 3.1 document listing the routes', async () => {
+    const document = (await app.inject('/openapi.json')).json()
+    expect(document.openapi).toBe('3.1.0')
+    await SwaggerParser.validate(structuredClone(document))
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/items', '/healthz', '/readyz']))
+    expect(document.paths['/items'].post.responses['422']).toBeDefined()
+  })
+
+  test('/ redirects to /docs, which serves Swagger UI from this server', async () => {
+    const root = await app.inject('/')
+    expect(root.statusCode).toBe(302)
+    expect(root.headers.location).toBe('/docs')
+    const docs = await app.inject('/docs/')
+    expect(docs.statusCode).toBe(200)
+    expect(docs.body).toContain('swagger-ui')
+    expect(docs.body).not.toMatch(/https?:\/\/(?!localhost)/)
+    const init = await app.inject('/docs/static/swagger-initializer.js')
+    expect(init.body).not.toContain('validator.swagger.io')
+  })
+})
