@@ -23,6 +23,7 @@ export {
   type MigrateResult,
   migrate,
 } from './migrations/migrate.js'
+export { migrationsAppliedCheck } from './migrations/readiness.js'
 export { type StatusEntry, type StatusOptions, type StatusReport, status } from './migrations/status.js'
 export {
   createServiceDatabase,

@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// `ops <command> [--svc s] [--msg m] [--steps n] [--custom]`. The Makefile sets
+// OPS_SVC, OPS_MSG and OPS_STEPS instead of flags, so user text never passes
+// through a shell. Usage errors print one line and exit 2; failures exit 1.
+import { parseArgs } from 'node:util'
+import type { CommandContext } from './command.js'
+import { commands } from './commands/index.js'
+import { UsageError } from './repo.js'
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      svc: { type: 'string' },
+      msg: { type: 'string' },
+      steps: { type: 'string' },
+      custom: { type: 'boolean' },
+    },
+  })
+  const name = positionals[0]
+  const command = commands.find((c) => c.name === name)
+  if (!command) {
+    const list = commands.map((c) => `  ops ${c.usage.padEnd(40)} ${c.summary}`).join('\n')
+    process.stderr.write(`${name ? `unknown command '${name}'\n` : ''}usage:\n${list}\n`)
+    return 2
+  }
+  const context: CommandContext = {
+    options: {
+      svc: values.svc ?? (env.OPS_SVC || undefined),
+      msg: values.msg ?? (env.OPS_MSG || undefined),
+      steps: values.steps ?? (env.OPS_STEPS || undefined),
+      custom: values.custom ?? ['1', 'true', 'yes'].includes(env.OPS_CUSTOM ?? ''),
+    },
+    env,
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+  }
+  try {
+    return await command.run(context)
+  } catch (error) {
+    if (error instanceof UsageError) {
+      context.err(`error: ${error.message}`)
+      return 2
+    }
+    context.err(`error: ${(error as Error).message}`)
+    return 1
+  }
+}
+
+main(process.argv.slice(2), process.env).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (error: unknown) => {
+    process.stderr.write(`error: ${(error as Error).stack ?? String(error)}\n`)
+    process.exitCode = 1
+  },
+)

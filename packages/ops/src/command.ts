@@ -1,0 +1,19 @@
+// What every ops command gets: its options (from --flags, or from OPS_* variables,
+// which is how the Makefile passes svc=, msg= and steps= without a shell ever
+// parsing them), the environment, and where to print.
+import type { Env } from './admin-database.js'
+
+export interface CommandContext {
+  options: { svc?: string; msg?: string; steps?: string; custom?: boolean }
+  env: Env
+  out: (line: string) => void
+  err: (line: string) => void
+}
+
+export interface Command {
+  name: string
+  usage: string
+  summary: string
+  /** Resolves to the exit code. */
+  run(context: CommandContext): Promise<number>
+}

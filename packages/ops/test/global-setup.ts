@@ -1,0 +1,3 @@
+import { testRunSetup } from '@app/db/testing'
+
+export default testRunSetup()

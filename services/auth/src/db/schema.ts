@@ -1,0 +1,30 @@
+// The auth schema's tables. Everything here lives in pgSchema('auth'): the service
+// owns that schema and nothing else. Enums, if any, must be `auth.enum(...)`, never
+// a bare pgEnum (it would land in public).
+import { sql } from 'drizzle-orm'
+import { boolean, pgSchema, text, timestamp, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core'
+
+export const auth = pgSchema('auth')
+
+// Millisecond precision, so a timestamp survives the round trip through a JS Date
+// (keyset pagination cursors depend on it).
+const timestamps = {
+  createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+}
+
+export const users = auth.table(
+  'users',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    username: varchar('username', { length: 32 }).notNull(),
+    email: varchar('email', { length: 254 }).notNull(),
+    passwordHash: text('password_hash').notNull(),
+    disabled: boolean('disabled').notNull().default(false),
+    ...timestamps,
+  },
+  (table) => [
+    uniqueIndex('users_username_key').on(table.username),
+    uniqueIndex('users_email_lower_key').on(sql`lower(${table.email})`),
+  ],
+)

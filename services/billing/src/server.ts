@@ -1,0 +1,7 @@
+// The billing process: config -> listen (alive, not ready) -> migrate -> ready.
+import { runService } from '@app/http'
+import { buildApp } from './app.js'
+import { loadConfig } from './config.js'
+import { migrations } from './db/migrations.js'
+
+await runService({ name: 'billing', loadConfig, buildApp: (config) => buildApp(config), migrations })
