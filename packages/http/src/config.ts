@@ -59,7 +59,15 @@ export function serviceEnv(defaults: { port: number }) {
       description: 'address to listen on (0.0.0.0 in containers)',
     }),
     LOG_LEVEL: Type.Union(
-      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+      [
+        Type.Literal('fatal'),
+        Type.Literal('error'),
+        Type.Literal('warn'),
+        Type.Literal('info'),
+        Type.Literal('debug'),
+        Type.Literal('trace'),
+        Type.Literal('silent'),
+      ],
       { default: 'info', description: 'one of fatal, error, warn, info, debug, trace, silent' },
     ),
     LOG_REQUESTS: Type.Union([Type.Literal('all'), Type.Literal('errors'), Type.Literal('none')], {
@@ -87,6 +95,12 @@ export function serviceEnv(defaults: { port: number }) {
       default: 65536,
       description: 'largest accepted request body',
     }),
+    TRUST_PROXY: Type.String({
+      default: 'false',
+      pattern: '^(true|false|[0-9]+|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$',
+      description:
+        'whose X-Forwarded-For to believe (client IPs drive rate limits): false, true, a hop count, or comma-separated proxy addresses/CIDRs',
+    }),
   } satisfies TProperties
 }
 
@@ -100,6 +114,7 @@ export interface ServiceConfig {
   dbStatementTimeoutMs: number
   dbConnectTimeoutMs: number
   bodyLimit: number
+  trustProxy: TrustProxy
 }
 
 export type ServiceEnv = Static<TObject<ReturnType<typeof serviceEnv>>>
@@ -115,5 +130,19 @@ export function toServiceConfig(env: ServiceEnv): ServiceConfig {
     dbStatementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
     dbConnectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
     bodyLimit: env.BODY_LIMIT_BYTES,
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
   }
+}
+
+/** Fastify's trustProxy: all, none, a list of proxy addresses, or the nearest N hops. */
+export type TrustProxy = boolean | string | ((address: string, hop: number) => boolean)
+
+function parseTrustProxy(value: string): TrustProxy {
+  if (value === 'true') return true
+  if (value === 'false') return false
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value)
+    return (_address, hop) => hop < hops
+  }
+  return value
 }

@@ -4,6 +4,7 @@
 // own plugins and routes, so tests and production build the very same instance.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyServerOptions } from 'fastify'
+import type { TrustProxy } from './config.js'
 import { type DocsOptions, registerDocs } from './docs.js'
 import { errorHandler, notFoundHandler } from './errors.js'
 import { lifecyclePlugin, type ReadinessCheck } from './lifecycle.js'
@@ -15,6 +16,8 @@ export interface ServiceAppOptions {
   bodyLimit: number
   logLevel: string
   logRequests: 'all' | 'errors' | 'none'
+  /** Fastify's trustProxy (see TRUST_PROXY); default false. */
+  trustProxy?: TrustProxy
   /** Overrides the production logger (tests pass false or a capturing stream). */
   logger?: FastifyServerOptions['logger']
   docs: DocsOptions
@@ -25,6 +28,7 @@ export async function createServiceApp(options: ServiceAppOptions) {
   const app = Fastify(
     baseServerOptions({
       bodyLimit: options.bodyLimit,
+      trustProxy: options.trustProxy ?? false,
       logger: options.logger ?? loggerOptions({ level: options.logLevel, name: options.name }),
     }),
   ).withTypeProvider<TypeBoxTypeProvider>()

@@ -1,5 +1,8 @@
 // FastAPI-grade docs: the OpenAPI 3.1 document generated from the route schemas at
 // /openapi.json, Swagger UI at /docs (every asset served locally), / -> /docs.
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
@@ -13,6 +16,13 @@ export interface DocsOptions {
   securitySchemes?: Record<string, OpenAPIV3_1.SecuritySchemeObject>
 }
 
+// In a bundled service (scripts/bundle-service.mjs) Swagger UI's assets sit in
+// static/ beside the bundle; unbundled, the package finds its own.
+function bundledSwaggerAssets(): string | undefined {
+  const candidate = path.join(path.dirname(fileURLToPath(import.meta.url)), 'static')
+  return existsSync(path.join(candidate, 'swagger-ui-bundle.js')) ? candidate : undefined
+}
+
 export async function registerDocs(app: FastifyInstance, options: DocsOptions): Promise<void> {
   await app.register(swagger, {
     openapi: {
@@ -24,6 +34,7 @@ export async function registerDocs(app: FastifyInstance, options: DocsOptions): 
   })
   await app.register(swaggerUi, {
     routePrefix: '/docs',
+    baseDir: bundledSwaggerAssets(),
     uiConfig: {
       persistAuthorization: true,
       displayRequestDuration: true,

@@ -1,4 +1,11 @@
-export { ConfigError, loadEnv, type ServiceConfig, serviceEnv, toServiceConfig } from './config.js'
+export {
+  ConfigError,
+  loadEnv,
+  type ServiceConfig,
+  serviceEnv,
+  type TrustProxy,
+  toServiceConfig,
+} from './config.js'
 export { createServiceApp, type ServiceApp, type ServiceAppOptions } from './create-app.js'
 export type { DocsOptions } from './docs.js'
 export {

@@ -22,8 +22,8 @@ declare module 'fastify' {
 
 const ALWAYS_OPEN = /^\/(healthz|readyz|docs(\/.*)?|openapi\.json)?(\?.*)?$/
 
-const HealthResponse = Type.Object({ status: Type.Literal('ok') })
-const ReadyResponse = Type.Object({
+const HealthResponse = Type.Object({ status: Type.Literal('ok') }, { description: 'The process is up' })
+const readyShape = {
   status: Type.Union([
     Type.Literal('ready'),
     Type.Literal('starting'),
@@ -31,6 +31,10 @@ const ReadyResponse = Type.Object({
     Type.Literal('unavailable'),
   ]),
   checks: Type.Record(Type.String(), Type.Union([Type.Literal('ok'), Type.Literal('failing')])),
+}
+const ReadyResponse = Type.Object(readyShape, { description: 'Ready: every check passed' })
+const NotReadyResponse = Type.Object(readyShape, {
+  description: 'Not ready: starting, stopping, or a check failed (listed in `checks`)',
 })
 
 export const lifecyclePlugin = fp(
@@ -66,6 +70,7 @@ export const lifecyclePlugin = fp(
           response: { 200: HealthResponse },
         },
         logLevel: 'warn',
+        config: { requestLog: false },
       },
       async () => ({ status: 'ok' as const }),
     )
@@ -76,9 +81,10 @@ export const lifecyclePlugin = fp(
         schema: {
           tags: ['health'],
           summary: 'Readiness: the database is reachable and every migration is applied',
-          response: { 200: ReadyResponse, 503: ReadyResponse },
+          response: { 200: ReadyResponse, 503: NotReadyResponse },
         },
         logLevel: 'warn',
+        config: { requestLog: false },
       },
       async (_request, reply) => {
         if (state !== 'ready') return reply.code(503).send({ status: state, checks: {} })

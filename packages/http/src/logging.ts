@@ -3,6 +3,7 @@
 // default pair costs about a third of a DB-read endpoint's throughput.
 import { randomUUID } from 'node:crypto'
 import { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify'
+import type { TrustProxy } from './config.js'
 
 export function loggerOptions(options: { level: string; name: string }): FastifyServerOptions['logger'] {
   return {
@@ -26,10 +27,12 @@ export function loggerOptions(options: { level: string; name: string }): Fastify
 /** Fastify options shared by every service (request ids, body limit, logging). */
 export function baseServerOptions(options: {
   bodyLimit: number
+  trustProxy: TrustProxy
   logger: FastifyServerOptions['logger']
 }): FastifyServerOptions {
   return {
     logger: options.logger,
+    trustProxy: options.trustProxy,
     bodyLimit: options.bodyLimit,
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
@@ -47,6 +50,8 @@ export function registerRequestLogging(app: FastifyInstance, mode: 'all' | 'erro
   })
   if (mode === 'none') return
   app.addHook('onResponse', async (request, reply) => {
+    // Probes (/healthz, /readyz) would drown the log; they opt out per route.
+    if ((request.routeOptions.config as { requestLog?: boolean }).requestLog === false) return
     const status = reply.statusCode
     if (mode === 'errors' && status < 400) return
     const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info'

@@ -236,3 +236,31 @@ describe('docs', () => {
     expect(init.body).not.toContain('validator.swagger.io')
   })
 })
+
+describe('request logging', () => {
+  test('one line per request with status and duration; probes are not logged', async () => {
+    const lines: Record<string, unknown>[] = []
+    const logged = await createServiceApp({
+      name: 'demo',
+      bodyLimit: 2048,
+      logLevel: 'info',
+      logRequests: 'all',
+      logger: { level: 'info', stream: { write: (line: string) => lines.push(JSON.parse(line)) } },
+      docs: { title: 'Demo', version: '1', description: 'd' },
+      readiness: [],
+    })
+    logged.get('/ping', async () => ({ ok: true }))
+    logged.lifecycle.markReady()
+    try {
+      await logged.inject('/ping')
+      await logged.inject('/readyz')
+      await logged.inject('/healthz')
+      const requests = lines.filter((l) => l.msg === 'request')
+      expect(requests).toEqual([
+        expect.objectContaining({ method: 'GET', url: '/ping', statusCode: 200, ms: expect.any(Number) }),
+      ])
+    } finally {
+      await logged.close()
+    }
+  })
+})

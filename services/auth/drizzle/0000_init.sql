@@ -11,4 +11,5 @@ CREATE TABLE "auth"."users" (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX "users_username_key" ON "auth"."users" USING btree ("username");--> statement-breakpoint
-CREATE UNIQUE INDEX "users_email_lower_key" ON "auth"."users" USING btree (lower("email"));
+CREATE UNIQUE INDEX "users_email_lower_key" ON "auth"."users" USING btree (lower("email"));--> statement-breakpoint
+CREATE INDEX "users_created_at_id_idx" ON "auth"."users" USING btree ("created_at","id");

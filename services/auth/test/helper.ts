@@ -1,8 +1,14 @@
 // Builds the auth app exactly as production does, on a database of its own cloned
-// from the migrated template, connected as the auth role.
+// from the migrated template, connected as the auth role, with the production
+// logger (redaction included) writing into `logs` instead of stdout.
+import { generateKeyPairSync, type KeyObject } from 'node:crypto'
+import { Writable } from 'node:stream'
 import { createTestDatabase } from '@app/db/testing'
+import { loggerOptions } from '@app/http'
 import { serviceUrl } from '@app/ops'
-import { afterAll, inject } from 'vitest'
+import type { LightMyRequestResponse } from 'fastify'
+import pg from 'pg'
+import { afterAll, expect, inject } from 'vitest'
 import { type AuthApp, buildApp } from '../src/app.js'
 import { type AuthConfig, loadConfig } from '../src/config.js'
 
@@ -11,6 +17,10 @@ export interface TestApp {
   config: AuthConfig
   /** Superuser URL of this test's database, for assertions on what it holds. */
   adminUrl: string
+  /** The signing key the app uses, so tests can forge tokens (expired, etc.) with it. */
+  privateKey: KeyObject
+  /** Every log line the app wrote, as JSON text. */
+  logs: string[]
 }
 
 export async function buildTestApp(env: Record<string, string> = {}): Promise<TestApp> {
@@ -19,17 +29,87 @@ export async function buildTestApp(env: Record<string, string> = {}): Promise<Te
     prefix: `${run.prefix}_auth`,
     template: run.prepared.template,
   })
+  const { privateKey } = generateKeyPairSync('ed25519')
   const config = loadConfig({
     DATABASE_URL: serviceUrl(database.url, { name: 'auth', schema: 'auth' }, {}),
-    LOG_LEVEL: 'silent',
+    AUTH_JWT_PRIVATE_KEY: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    // Suites log in more often than a person would; the rate limit test sets its own.
+    AUTH_TOKEN_RATE_LIMIT_MAX: '1000',
     ...env,
   })
-  const app = await buildApp(config, { logger: false })
+  const logs: string[] = []
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(...String(chunk).split('\n').filter(Boolean))
+      done()
+    },
+  })
+  const logger = { ...(loggerOptions({ level: 'trace', name: 'auth' }) as object), stream }
+  const app = await buildApp(config, { logger })
   await app.ready()
   app.lifecycle.markReady()
   afterAll(async () => {
     await app.close()
     await database.drop()
   })
-  return { app, config, adminUrl: database.url }
+  return { app, config, adminUrl: database.url, privateKey, logs }
+}
+
+/** Runs SQL as the superuser on the test's database (bypassing the app). */
+export async function sql<T extends pg.QueryResultRow = Record<string, unknown>>(
+  adminUrl: string,
+  text: string,
+  values: unknown[] = [],
+): Promise<T[]> {
+  const client = new pg.Client({ connectionString: adminUrl })
+  await client.connect()
+  try {
+    return (await client.query<T>(text, values)).rows
+  } finally {
+    await client.end()
+  }
+}
+
+let counter = 0
+
+/** A fresh, valid registration body. */
+export function newUser(overrides: Partial<{ username: string; email: string; password: string }> = {}) {
+  counter += 1
+  const tag = `${process.pid}${counter}${Math.random().toString(36).slice(2, 6)}`
+  return {
+    username: `user_${tag}`,
+    email: `user_${tag}@example.com`,
+    password: `secret-password-${tag}`,
+    ...overrides,
+  }
+}
+
+export async function register(app: AuthApp, body = newUser()) {
+  const res = await app.inject({ method: 'POST', url: '/auth/users', payload: body })
+  expect(res.statusCode, res.body).toBe(201)
+  return { ...body, id: res.json<{ id: string }>().id, response: res }
+}
+
+export function requestToken(
+  app: AuthApp,
+  fields: Record<string, string>,
+  options: { remoteAddress?: string } = {},
+): Promise<LightMyRequestResponse> {
+  return app.inject({
+    method: 'POST',
+    url: '/auth/token',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams(fields).toString(),
+    ...options,
+  })
+}
+
+export async function login(app: AuthApp, user: { username: string; password: string }): Promise<string> {
+  const res = await requestToken(app, { username: user.username, password: user.password })
+  expect(res.statusCode, res.body).toBe(200)
+  return res.json<{ access_token: string }>().access_token
+}
+
+export function bearer(token: string) {
+  return { authorization: `Bearer ${token}` }
 }

@@ -5,7 +5,11 @@ import { createServiceApp } from '@app/http'
 import type { FastifyServerOptions } from 'fastify'
 import type { BillingConfig } from './config.js'
 import { migrations } from './db/migrations.js'
+import { authenticatePlugin } from './plugins/authenticate.js'
 import { dbPlugin } from './plugins/db.js'
+import { idempotencySweeperPlugin } from './plugins/idempotency-sweeper.js'
+import { subscriptionRoutes } from './routes/subscriptions.js'
+import { userSubscriptionRoutes } from './routes/user-subscriptions.js'
 
 export async function buildApp(
   config: BillingConfig,
@@ -17,12 +21,27 @@ export async function buildApp(
     bodyLimit: config.bodyLimit,
     logLevel: config.logLevel,
     logRequests: config.logRequests,
+    trustProxy: config.trustProxy,
     logger: options.logger,
     docs: {
       title: 'billing',
       version: '1.0.0',
-      description: 'Subscription plans and the users subscribed to them.',
-      tags: [{ name: 'health', description: 'Liveness and readiness probes' }],
+      description:
+        'Subscription plans and the users subscribed to them. Writes and your own subscriptions need a bearer token from the auth service: log in with `POST /auth/token` there, then paste its `access_token` under **Authorize**.',
+      tags: [
+        { name: 'subscriptions', description: 'Plans: a category and a price (public to read)' },
+        { name: 'user-subscriptions', description: "The caller's subscriptions to plans" },
+        { name: 'health', description: 'Liveness and readiness probes' },
+      ],
+      securitySchemes: {
+        bearerAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            'The `access_token` from auth (`POST /auth/token`, form fields username and password), an EdDSA-signed JWT.',
+        },
+      },
     },
     readiness: [
       { name: 'database', check: () => app.database.ping() },
@@ -34,6 +53,22 @@ export async function buildApp(
     poolMax: config.dbPoolMax,
     statementTimeoutMs: config.dbStatementTimeoutMs,
   })
+  await app.register(authenticatePlugin, {
+    authUrl: config.auth.url,
+    issuer: config.auth.issuer,
+    audience: config.auth.audience,
+    timeoutMs: config.auth.timeoutMs,
+    cacheMaxAgeMs: config.auth.jwksCacheMaxAgeMs,
+    cooldownMs: config.auth.jwksCooldownMs,
+    clockToleranceSeconds: config.auth.clockToleranceSeconds,
+  })
+  await app.register(idempotencySweeperPlugin, {
+    ttlSeconds: config.idempotency.ttlSeconds,
+    intervalSeconds: config.idempotency.sweepIntervalSeconds,
+  })
+  const routeOptions = { idempotencyTtlSeconds: config.idempotency.ttlSeconds }
+  await app.register(subscriptionRoutes, { prefix: '/billing', ...routeOptions })
+  await app.register(userSubscriptionRoutes, { prefix: '/billing', ...routeOptions })
   migrationsApplied = migrationsAppliedCheck({
     pool: app.database.pool,
     schema: migrations.schema,

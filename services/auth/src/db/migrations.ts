@@ -1,7 +1,7 @@
-import { fileURLToPath } from 'node:url'
+import { findMigrationsFolder } from '@app/db'
 
-/** Where auth's migrations live and which schema they own (src/ and dist/ are both one level down). */
+/** Which schema auth's migrations own, and where they are (found from src/, dist/ or the bundle alike). */
 export const migrations = {
   schema: 'auth',
-  folder: fileURLToPath(new URL('../../drizzle', import.meta.url)),
+  folder: findMigrationsFolder(import.meta.url),
 } as const

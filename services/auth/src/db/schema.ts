@@ -2,12 +2,14 @@
 // owns that schema and nothing else. Enums, if any, must be `auth.enum(...)`, never
 // a bare pgEnum (it would land in public).
 import { sql } from 'drizzle-orm'
-import { boolean, pgSchema, text, timestamp, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core'
+import { boolean, index, pgSchema, text, timestamp, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core'
 
 export const auth = pgSchema('auth')
 
 // Millisecond precision, so a timestamp survives the round trip through a JS Date
-// (keyset pagination cursors depend on it).
+// (keyset pagination cursors depend on it). updated_at is kept current by the
+// trigger in drizzle/0001_users_updated_at_trigger.sql, on every UPDATE, whoever
+// issues it.
 const timestamps = {
   createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
@@ -26,5 +28,7 @@ export const users = auth.table(
   (table) => [
     uniqueIndex('users_username_key').on(table.username),
     uniqueIndex('users_email_lower_key').on(sql`lower(${table.email})`),
+    // The keyset order of GET /auth/users.
+    index('users_created_at_id_idx').on(table.createdAt, table.id),
   ],
 )

@@ -1,0 +1,89 @@
+// Load generators for one figure each: autocannon against an HTTP endpoint, the
+// same SQL from a plain pg pool at the same concurrency (the database's own limit
+// for that query here), and pgbench -S (PostgreSQL's own read-only benchmark).
+import { spawnSync } from 'node:child_process'
+import autocannon from 'autocannon'
+import pg from 'pg'
+
+export interface HttpFigure {
+  requestsPerSec: number
+  p99Ms: number
+  non2xx: number
+  errors: number
+}
+
+export async function loadHttp(options: {
+  url: string
+  headers?: Record<string, string>
+  connections: number
+  durationSec: number
+}): Promise<HttpFigure> {
+  const result = await autocannon({
+    url: options.url,
+    headers: options.headers,
+    connections: options.connections,
+    duration: options.durationSec,
+  })
+  return {
+    requestsPerSec: Math.round(result.requests.average),
+    p99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  }
+}
+
+/** `connections` workers issuing the query back to back through a pool of `poolSize`. */
+export async function loadSql(options: {
+  url: string
+  text: string
+  values: unknown[]
+  connections: number
+  poolSize: number
+  durationSec: number
+}): Promise<{ queriesPerSec: number }> {
+  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize })
+  const query = { name: 'bench_raw', text: options.text, values: options.values }
+  await pool.query(query)
+  let count = 0
+  const deadline = performance.now() + options.durationSec * 1000
+  await Promise.all(
+    Array.from({ length: options.connections }, async () => {
+      while (performance.now() < deadline) {
+        await pool.query(query)
+        count++
+      }
+    }),
+  )
+  await pool.end()
+  return { queriesPerSec: Math.round(count / options.durationSec) }
+}
+
+/** pgbench -S (select-only) tps, or undefined when pgbench is not installed. */
+export function pgbenchSelectOnly(url: string, clients: number, durationSec: number): number | undefined {
+  const which = spawnSync('pgbench', ['--version'], { encoding: 'utf8' })
+  if (which.status !== 0) return undefined
+  const init = spawnSync('pgbench', ['-i', '-s', '1', '-q', url], { encoding: 'utf8' })
+  if (init.status !== 0) throw new Error(`pgbench -i failed: ${init.stderr}`)
+  const run = spawnSync('pgbench', ['-S', '-c', String(clients), '-j', '2', '-T', String(durationSec), '-n', url], {
+    encoding: 'utf8',
+  })
+  const match = /tps = ([\d.]+) \(without initial connection time\)/.exec(run.stdout)
+  if (!match) throw new Error(`pgbench output not understood: ${run.stdout}${run.stderr}`)
+  return Math.round(Number(match[1]))
+}
+
+/** Samples a process's RSS every 200 ms until stopped; returns the peak in MB. */
+export function sampleRss(read: () => number): { stop(): number } {
+  let peak = read()
+  const timer = setInterval(() => {
+    try {
+      peak = Math.max(peak, read())
+    } catch {}
+  }, 200)
+  return {
+    stop() {
+      clearInterval(timer)
+      return Math.round(peak)
+    },
+  }
+}

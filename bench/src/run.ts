@@ -1,0 +1,51 @@
+// `make bench`: every section in one run, on one server, printed as a markdown
+// table and written as JSON to bench/results/latest.json (and latest.md).
+// `pnpm bench -- --only migrations,startup` runs a subset.
+import { mkdirSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { discoverServices } from '@app/ops'
+import { startBenchServer } from './database.js'
+import { benchMigrations } from './migrations.js'
+import { renderReport } from './report.js'
+import { benchStartup } from './startup.js'
+
+const { values } = parseArgs({ options: { only: { type: 'string' } } })
+const only = values.only ? new Set(values.only.split(',')) : undefined
+const wanted = (section: string) => !only || only.has(section)
+
+const resultsDir = fileURLToPath(new URL('../results', import.meta.url))
+mkdirSync(resultsDir, { recursive: true })
+const logFile = path.join(resultsDir, 'services.log.tmp')
+writeFileSync(logFile, '')
+
+const server = await startBenchServer(process.env)
+const report: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  machine: {
+    cpus: `${os.cpus().length} x ${os.cpus()[0]?.model.trim()}`,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    postgres: server.description,
+  },
+}
+try {
+  const services = discoverServices()
+  if (wanted('migrations')) {
+    console.error('bench: migration runner...')
+    report.migrations = await benchMigrations(server.adminUrl)
+  }
+  if (wanted('startup')) {
+    console.error('bench: service start...')
+    report.startup = await benchStartup(server.adminUrl, services, logFile)
+  }
+} finally {
+  await server.stop()
+}
+
+const markdown = renderReport(report)
+writeFileSync(path.join(resultsDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`)
+writeFileSync(path.join(resultsDir, 'latest.md'), markdown)
+console.log(markdown)

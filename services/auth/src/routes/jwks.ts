@@ -1,0 +1,25 @@
+// The public half of the signing key, for services that verify auth's tokens
+// without sharing a secret (billing fetches and caches it, and fetches again on
+// an unknown `kid`).
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { described } from '../schemas/common.js'
+import { Jwks } from '../schemas/jwks.js'
+
+export const jwksRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/.well-known/jwks.json',
+    {
+      schema: {
+        tags: ['login'],
+        summary: "The public keys that verify this service's tokens (JWKS)",
+        description:
+          'RFC 7517 key set. Verify tokens with algorithm EdDSA only, and check `iss`, `aud` and `exp`.',
+        response: { 200: described(Jwks, 'The key set') },
+      },
+    },
+    async (_request, reply) => {
+      reply.header('cache-control', 'public, max-age=300')
+      return app.tokens.jwks()
+    },
+  )
+}

@@ -1,0 +1,82 @@
+// POST /auth/token: OAuth2's password grant, FastAPI-style, so Swagger UI's
+// Authorize button logs in. Encapsulated: the form parser and the rate limit
+// exist only in this plugin, so every other route stays JSON-only and unlimited.
+//
+// An unknown user, a wrong password and a disabled account get the same 401, and
+// cost the same argon2 verification (against a dummy hash when there is no user).
+import { ApiError, errorResponses } from '@app/http'
+import formbody from '@fastify/formbody'
+import rateLimit from '@fastify/rate-limit'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { UsersRepository } from '../db/users-repository.js'
+import type { PasswordVerifier } from '../passwords.js'
+import { described } from '../schemas/common.js'
+import { TokenForm, TokenResponse } from '../schemas/token.js'
+import { USERNAME_PATTERN } from '../schemas/users.js'
+
+export interface TokenRoutesOptions {
+  users: UsersRepository
+  passwords: PasswordVerifier
+  rateLimit: { max: number; windowMs: number }
+}
+
+const FORM = 'application/x-www-form-urlencoded'
+const USERNAME = new RegExp(USERNAME_PATTERN)
+
+export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async (app, options) => {
+  const { users, passwords } = options
+  await app.register(formbody)
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) =>
+      new ApiError(
+        429,
+        'RATE_LIMITED',
+        `too many login attempts from your address; retry in ${context.after}`,
+        { retryAfterSeconds: Math.ceil(context.ttl / 1000) },
+      ),
+  })
+
+  // Fastify would accept JSON here too (the app's parser); the contract is a form.
+  app.addHook('preParsing', async (request) => {
+    const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase()
+    if (type !== FORM) {
+      throw new ApiError(
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+        `send the fields as ${FORM} (an OAuth2 token request)`,
+      )
+    }
+  })
+
+  app.post(
+    '/token',
+    {
+      config: { rateLimit: { max: options.rateLimit.max, timeWindow: options.rateLimit.windowMs } },
+      schema: {
+        tags: ['login'],
+        summary: 'Log in: exchange a username and password for an access token',
+        description: `OAuth2 password grant (form fields \`username\`, \`password\`, optional \`grant_type=password\`). Returns a short-lived EdDSA-signed JWT; verify it with GET /auth/.well-known/jwks.json. A wrong username or password is 401 INVALID_CREDENTIALS, without saying which. Rate limited per client address: 429 RATE_LIMITED with Retry-After.`,
+        consumes: [FORM],
+        body: TokenForm,
+        response: {
+          200: described(TokenResponse, 'An access token'),
+          ...errorResponses(401, 413, 415, 422, 429),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { username, password } = request.body
+      // A name that could never have been registered is an unknown user, not a query.
+      const user = USERNAME.test(username) ? await users.findForLogin(username) : undefined
+      const valid = await passwords.verify(user?.passwordHash ?? null, password)
+      if (!user || !valid || user.disabled) {
+        reply.header('www-authenticate', 'Bearer')
+        throw new ApiError(401, 'INVALID_CREDENTIALS', 'incorrect username or password')
+      }
+      // Tokens must not be cached (RFC 6749 section 5.1).
+      reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
+      return app.tokens.issue(user)
+    },
+  )
+}

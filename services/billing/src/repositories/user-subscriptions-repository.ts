@@ -1,0 +1,112 @@
+// Users' subscriptions (billing.user_subscriptions). Every read and write is scoped
+// to one user id: a row of another user is indistinguishable from a missing one.
+import { and, desc, eq, sql } from 'drizzle-orm'
+import type { Database } from '../db/database.js'
+import { userSubscriptions } from '../db/schema.js'
+import { type After, belowCursor } from './keyset.js'
+
+export type UserSubscriptionRow = typeof userSubscriptions.$inferSelect
+
+/** The new row, or undefined when the user already has an active subscription to this plan. */
+export async function insertUserSubscription(
+  db: Database,
+  values: { userId: string; subscriptionId: string },
+): Promise<UserSubscriptionRow | undefined> {
+  const [row] = await db
+    .insert(userSubscriptions)
+    .values(values)
+    .onConflictDoNothing({
+      target: [userSubscriptions.userId, userSubscriptions.subscriptionId],
+      where: sql`${sql.identifier(userSubscriptions.status.name)} = 'active'`,
+    })
+    .returning()
+  return row
+}
+
+export async function findActiveUserSubscription(
+  db: Database,
+  userId: string,
+  subscriptionId: string,
+): Promise<UserSubscriptionRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(userSubscriptions)
+    .where(
+      and(
+        eq(userSubscriptions.userId, userId),
+        eq(userSubscriptions.subscriptionId, subscriptionId),
+        eq(userSubscriptions.status, 'active'),
+      ),
+    )
+  return row
+}
+
+/**
+ * GET /billing/user-subscriptions/{id} is the hot read (benchmarked): a named
+ * prepared statement is parsed and planned once per connection, not per request.
+ */
+export function prepareFindUserSubscription(db: Database) {
+  const statement = db
+    .select()
+    .from(userSubscriptions)
+    .where(
+      and(
+        eq(userSubscriptions.id, sql.placeholder('id')),
+        eq(userSubscriptions.userId, sql.placeholder('userId')),
+      ),
+    )
+    .prepare('billing_find_user_subscription')
+  return async (id: string, userId: string): Promise<UserSubscriptionRow | undefined> =>
+    (await statement.execute({ id, userId }))[0]
+}
+
+export async function findUserSubscription(
+  db: Database,
+  id: string,
+  userId: string,
+): Promise<UserSubscriptionRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(userSubscriptions)
+    .where(and(eq(userSubscriptions.id, id), eq(userSubscriptions.userId, userId)))
+  return row
+}
+
+/** `limit + 1` of the user's rows, newest first, for toPage(). */
+export async function listUserSubscriptions(
+  db: Database,
+  userId: string,
+  page: { limit: number; after?: After },
+): Promise<UserSubscriptionRow[]> {
+  return db
+    .select()
+    .from(userSubscriptions)
+    .where(
+      and(
+        eq(userSubscriptions.userId, userId),
+        page.after ? belowCursor(userSubscriptions.createdAt, userSubscriptions.id, page.after) : undefined,
+      ),
+    )
+    .orderBy(desc(userSubscriptions.createdAt), desc(userSubscriptions.id))
+    .limit(page.limit + 1)
+}
+
+/** Cancels an active subscription; undefined when there is no active one with this id for this user. */
+export async function cancelUserSubscription(
+  db: Database,
+  id: string,
+  userId: string,
+): Promise<UserSubscriptionRow | undefined> {
+  const [row] = await db
+    .update(userSubscriptions)
+    .set({ status: 'cancelled', cancelledAt: sql`now()` })
+    .where(
+      and(
+        eq(userSubscriptions.id, id),
+        eq(userSubscriptions.userId, userId),
+        eq(userSubscriptions.status, 'active'),
+      ),
+    )
+    .returning()
+  return row
+}

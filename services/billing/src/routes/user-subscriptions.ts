@@ -1,0 +1,177 @@
+// Users' subscriptions. Every route needs a bearer token and sees only the
+// caller's own rows: another user's id answers 404, exactly like an unknown one.
+import { ApiError, errorResponses, Page, PageQuery, toPage } from '@app/http'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { requestFingerprint } from '../idempotency/fingerprint.js'
+import { runIdempotent } from '../idempotency/run-idempotent.js'
+import { callerOf } from '../plugins/authenticate.js'
+import { findSubscription } from '../repositories/subscriptions-repository.js'
+import {
+  cancelUserSubscription,
+  findActiveUserSubscription,
+  findUserSubscription,
+  insertUserSubscription,
+  listUserSubscriptions,
+  prepareFindUserSubscription,
+} from '../repositories/user-subscriptions-repository.js'
+import { bearerSecurity, described, IdempotencyHeaders, IdParams } from '../schemas/common.js'
+import { CreateUserSubscriptionBody, UserSubscription } from '../schemas/user-subscriptions.js'
+import { afterCursor, cursorOf } from './cursor.js'
+import { toUserSubscription } from './dto.js'
+import { sendOutcome } from './reply.js'
+import type { RouteOptions } from './subscriptions.js'
+
+const notFound = (id: string) =>
+  new ApiError(404, 'USER_SUBSCRIPTION_NOT_FOUND', `you have no subscription with id ${id}`)
+
+export const userSubscriptionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, options) => {
+  const findOwn = prepareFindUserSubscription(app.db)
+  // Every route here is the caller's own data.
+  app.addHook('onRequest', app.authenticate)
+
+  app.post(
+    '/user-subscriptions',
+    {
+      schema: {
+        tags: ['user-subscriptions'],
+        summary: 'Subscribe the caller to a plan',
+        description:
+          'The user is the one of the bearer token. Before anything is written, auth is asked whether that user exists (GET /auth/users/{id}): an unknown user is 422 UNKNOWN_USER, an unreachable auth 503 AUTH_UNAVAILABLE. One active subscription per user and plan (409 ALREADY_SUBSCRIBED). Send an `Idempotency-Key` to make retries safe.',
+        security: bearerSecurity,
+        headers: IdempotencyHeaders,
+        body: CreateUserSubscriptionBody,
+        response: {
+          201: described(UserSubscription, 'The new subscription, active'),
+          ...errorResponses(400, 401, 409, 413, 415, 422, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request)
+      const { subscriptionId } = request.body
+      const outcome = await runIdempotent({
+        db: app.db,
+        userId: caller.id,
+        key: request.headers['idempotency-key'],
+        fingerprint: requestFingerprint(request.method, request.url, request.body),
+        ttlSeconds: options.idempotencyTtlSeconds,
+        precheck: async () => {
+          if (!(await app.authUsers.exists(caller.id, caller.token))) {
+            throw new ApiError(
+              422,
+              'UNKNOWN_USER',
+              `auth has no user ${caller.id}: the account of this token was deleted or disabled; nothing was written`,
+            )
+          }
+        },
+        write: async (tx) => {
+          if (!(await findSubscription(tx, subscriptionId))) {
+            throw new ApiError(
+              422,
+              'UNKNOWN_SUBSCRIPTION',
+              `body.subscriptionId: no subscription plan with id ${subscriptionId}`,
+              [{ in: 'body', field: 'subscriptionId', message: 'is not the id of a plan' }],
+            )
+          }
+          const row = await insertUserSubscription(tx, { userId: caller.id, subscriptionId })
+          if (!row) {
+            const active = await findActiveUserSubscription(tx, caller.id, subscriptionId)
+            throw new ApiError(
+              409,
+              'ALREADY_SUBSCRIBED',
+              `you already have an active subscription to plan ${subscriptionId}; cancel it first`,
+              { userSubscriptionId: active?.id },
+            )
+          }
+          return { statusCode: 201, body: toUserSubscription(row) }
+        },
+      })
+      return sendOutcome(reply, outcome)
+    },
+  )
+
+  app.get(
+    '/user-subscriptions',
+    {
+      schema: {
+        tags: ['user-subscriptions'],
+        summary: "List the caller's subscriptions, newest first",
+        description: 'Paginated: pass `nextCursor` as `cursor` for the next page.',
+        security: bearerSecurity,
+        querystring: PageQuery,
+        response: {
+          200: described(Page(UserSubscription), "One page of the caller's subscriptions"),
+          ...errorResponses(401, 422, 503),
+        },
+      },
+    },
+    async (request) => {
+      const { limit, cursor } = request.query
+      const rows = await listUserSubscriptions(app.db, callerOf(request).id, {
+        limit,
+        after: afterCursor(cursor),
+      })
+      const page = toPage(rows, limit, cursorOf)
+      return { items: page.items.map(toUserSubscription), nextCursor: page.nextCursor }
+    },
+  )
+
+  app.get(
+    '/user-subscriptions/:id',
+    {
+      schema: {
+        tags: ['user-subscriptions'],
+        summary: "Get one of the caller's subscriptions",
+        security: bearerSecurity,
+        params: IdParams,
+        response: {
+          200: described(UserSubscription, 'The subscription'),
+          ...errorResponses(401, 404, 422, 503),
+        },
+      },
+    },
+    async (request) => {
+      const row = await findOwn(request.params.id, callerOf(request).id)
+      if (!row) throw notFound(request.params.id)
+      return toUserSubscription(row)
+    },
+  )
+
+  app.post(
+    '/user-subscriptions/:id/cancel',
+    {
+      schema: {
+        tags: ['user-subscriptions'],
+        summary: "Cancel one of the caller's subscriptions",
+        description:
+          'Cancelling is final and safe to repeat: cancelling a cancelled subscription answers 200 with it unchanged (`cancelledAt` keeps the first time). Accepts an `Idempotency-Key` like every POST.',
+        security: bearerSecurity,
+        headers: IdempotencyHeaders,
+        params: IdParams,
+        response: {
+          200: described(UserSubscription, 'The subscription, cancelled'),
+          ...errorResponses(401, 404, 409, 422, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request)
+      const { id } = request.params
+      const outcome = await runIdempotent({
+        db: app.db,
+        userId: caller.id,
+        key: request.headers['idempotency-key'],
+        fingerprint: requestFingerprint(request.method, request.url, request.body),
+        ttlSeconds: options.idempotencyTtlSeconds,
+        write: async (tx) => {
+          const row =
+            (await cancelUserSubscription(tx, id, caller.id)) ??
+            (await findUserSubscription(tx, id, caller.id))
+          if (!row) throw notFound(id)
+          return { statusCode: 200, body: toUserSubscription(row) }
+        },
+      })
+      return sendOutcome(reply, outcome)
+    },
+  )
+}

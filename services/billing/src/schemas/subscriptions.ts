@@ -1,0 +1,62 @@
+// Contracts of the plans (/billing/subscriptions).
+import { type Static, Type } from 'typebox'
+import { MAX_PRICE_MINOR } from '../db/schema.js'
+import { Timestamp, Uuid } from './common.js'
+
+export const Category = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  // No control characters (Postgres refuses NUL in text) and no surrounding spaces.
+  pattern: '^[^\\s\\p{Cc}](?:[^\\p{Cc}]*[^\\s\\p{Cc}])?$',
+  description: 'What the plan is: 1–64 characters, no control characters, no leading or trailing spaces',
+  examples: ['premium'],
+})
+
+export const PriceMinor = Type.Integer({
+  minimum: 0,
+  maximum: MAX_PRICE_MINOR,
+  description: `Price in minor units of the currency (cents for EUR, yen for JPY): an integer from 0 to ${MAX_PRICE_MINOR}`,
+  examples: [999],
+})
+
+export const Currency = Type.String({
+  pattern: '^[A-Z]{3}$',
+  description: 'ISO 4217 alphabetic currency code, upper case',
+  examples: ['EUR'],
+})
+
+export const CreateSubscriptionBody = Type.Object(
+  { category: Category, priceMinor: PriceMinor, currency: Currency },
+  {
+    additionalProperties: false,
+    title: 'CreateSubscription',
+    examples: [{ category: 'premium', priceMinor: 999, currency: 'EUR' }],
+  },
+)
+export type CreateSubscriptionBody = Static<typeof CreateSubscriptionBody>
+
+export const Subscription = Type.Object(
+  {
+    id: Uuid,
+    category: Category,
+    priceMinor: PriceMinor,
+    currency: Currency,
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+  {
+    title: 'Subscription',
+    description: 'A plan users can subscribe to',
+    examples: [
+      {
+        id: '0b8f6d5e-3c1a-4f7e-9d2b-6a4c8e1f2a3b',
+        category: 'premium',
+        priceMinor: 999,
+        currency: 'EUR',
+        createdAt: '2026-11-22T08:00:00.000Z',
+        updatedAt: '2026-11-22T08:00:00.000Z',
+      },
+    ],
+  },
+)
+export type Subscription = Static<typeof Subscription>

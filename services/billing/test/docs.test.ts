@@ -1,0 +1,99 @@
+// The service's surface: readiness, and an OpenAPI document that a real validator
+// accepts and that lists every route with its security and examples.
+import SwaggerParser from '@apidevtools/swagger-parser'
+import { beforeAll, expect, test } from 'vitest'
+import { buildTestApp, type TestApp } from './helper.js'
+
+let t: TestApp
+beforeAll(async () => {
+  // No auth is needed to build the app or to serve its docs.
+  t = await buildTestApp({ AUTH_URL: 'http://127.0.0.1:9' })
+})
+
+test('/readyz: the database is reachable as the billing role and every migration is applied', async () => {
+  const res = await t.app.inject('/readyz')
+  expect(res.json()).toEqual({ status: 'ready', checks: { database: 'ok', migrations: 'ok' } })
+  expect(res.statusCode).toBe(200)
+})
+
+test('/ redirects to the Swagger UI at /docs', async () => {
+  const res = await t.app.inject('/')
+  expect(res.statusCode).toBe(302)
+  expect(res.headers.location).toBe('/docs')
+  expect((await t.app.inject('/docs')).statusCode).toBe(200)
+})
+
+test('the OpenAPI document is valid and lists every route, with bearer security on the protected ones', async () => {
+  const res = await t.app.inject('/openapi.json')
+  expect(res.statusCode).toBe(200)
+  const document = res.json()
+  await SwaggerParser.validate(structuredClone(document))
+
+  const operations = Object.entries(document.paths as Record<string, Record<string, unknown>>).flatMap(
+    ([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
+  )
+  expect(operations.sort()).toEqual(
+    [
+      'GET /healthz',
+      'GET /readyz',
+      'POST /billing/subscriptions',
+      'GET /billing/subscriptions',
+      'GET /billing/subscriptions/{id}',
+      'POST /billing/user-subscriptions',
+      'GET /billing/user-subscriptions',
+      'GET /billing/user-subscriptions/{id}',
+      'POST /billing/user-subscriptions/{id}/cancel',
+    ].sort(),
+  )
+  expect(document.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' })
+
+  const op = (method: string, path: string) => document.paths[path][method]
+  const protectedOps = [
+    op('post', '/billing/subscriptions'),
+    op('post', '/billing/user-subscriptions'),
+    op('get', '/billing/user-subscriptions'),
+    op('get', '/billing/user-subscriptions/{id}'),
+    op('post', '/billing/user-subscriptions/{id}/cancel'),
+  ]
+  for (const operation of protectedOps) expect(operation.security).toEqual([{ bearerAuth: [] }])
+  for (const operation of [op('get', '/billing/subscriptions'), op('get', '/billing/subscriptions/{id}')]) {
+    expect(operation.security).toBeUndefined()
+  }
+
+  // Every POST documents the Idempotency-Key header; bodies carry examples.
+  for (const path of [
+    '/billing/subscriptions',
+    '/billing/user-subscriptions',
+    '/billing/user-subscriptions/{id}/cancel',
+  ]) {
+    expect(op('post', path).parameters).toContainEqual(
+      expect.objectContaining({ in: 'header', name: 'idempotency-key', required: false }),
+    )
+  }
+  const createPlan = op('post', '/billing/subscriptions')
+  expect(createPlan.requestBody.content['application/json'].example).toEqual({
+    category: 'premium',
+    priceMinor: 999,
+    currency: 'EUR',
+  })
+  // Every billing success response says what it is (no 'Default Response').
+  type Operation = { responses: Record<string, { description: string }> }
+  for (const [path, item] of Object.entries(document.paths as Record<string, Record<string, Operation>>)) {
+    if (!path.startsWith('/billing/')) continue
+    for (const [method, operation] of Object.entries(item)) {
+      const success = Object.entries(operation.responses).find(([status]) => status.startsWith('2'))
+      expect(success?.[1].description, `${method} ${path}`).not.toBe('Default Response')
+    }
+  }
+  expect(Object.keys(createPlan.responses).sort()).toEqual([
+    '201',
+    '400',
+    '401',
+    '409',
+    '413',
+    '415',
+    '422',
+    '503',
+  ])
+  expect(op('get', '/billing/user-subscriptions/{id}').responses['404']).toBeDefined()
+})
