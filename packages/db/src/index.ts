@@ -6,10 +6,29 @@ export {
   withRetry,
 } from './connect.js'
 export { describeTarget, parseConnectionTarget, redactUrl } from './connection-target.js'
+export {
+  type CatalogColumn,
+  type CatalogDifference,
+  type CatalogObject,
+  type CatalogSequence,
+  type CatalogTable,
+  catalogObjects,
+  diffCatalogs,
+  formatCatalogDifferences,
+  type ReadCatalogOptions,
+  readCatalog,
+  type SchemaCatalog,
+} from './migrations/catalog.js'
 export { compareWithLedger, type MigrationState, type MigrationStatus } from './migrations/compare.js'
 export { MigrationError, MigrationErrorCode } from './migrations/errors.js'
 export {
+  findMigrationsFolder,
+  hashMigration,
+  type Journal,
+  type JournalEntry,
+  journalPath,
   type MigrationFile,
+  readJournal,
   readMigrationFolder,
   STATEMENT_BREAKPOINT,
   splitStatements,
@@ -24,6 +43,22 @@ export {
   migrate,
 } from './migrations/migrate.js'
 export { migrationsAppliedCheck } from './migrations/readiness.js'
+export {
+  type RollbackOptions,
+  type RollbackResult,
+  type RolledBackMigration,
+  rollback,
+} from './migrations/rollback.js'
+export {
+  dropsSchema,
+  type IsolationOptions,
+  type IsolationViolation,
+  lintStatement,
+  lintStatements,
+  type SqlToken,
+  tokenize,
+  touchesLedger,
+} from './migrations/sql-lint.js'
 export { type StatusEntry, type StatusOptions, type StatusReport, status } from './migrations/status.js'
 export {
   createServiceDatabase,

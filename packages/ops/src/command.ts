@@ -14,6 +14,11 @@ export interface Command {
   name: string
   usage: string
   summary: string
+  /**
+   * Supervises child processes (services, the embedded database): runs in a
+   * process group of its own so that it alone decides the order they stop in.
+   */
+  ownProcessGroup?: boolean
   /** Resolves to the exit code. */
   run(context: CommandContext): Promise<number>
 }

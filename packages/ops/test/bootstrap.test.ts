@@ -1,7 +1,12 @@
-import { createTestDatabase, withUser } from '@app/db/testing'
+import { execFile } from 'node:child_process'
+import { createHash, createHmac, pbkdf2Sync } from 'node:crypto'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { createTestDatabase, type TestDatabase, withUser } from '@app/db/testing'
 import pg from 'pg'
 import { beforeAll, describe, expect, inject, test } from 'vitest'
 import { bootstrapServices } from '../src/bootstrap.js'
+import { repoRoot } from '../src/repo.js'
 
 const services = [{ name: 'auth' }, { name: 'billing' }]
 let url: string
@@ -31,6 +36,43 @@ async function privilegeSnapshot(connection: string) {
                     WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database()))
      ) AS snapshot`,
   )
+}
+
+const initScript = path.join(repoRoot(), 'infra', 'postgres', 'initdb', '10-bootstrap-services.sh')
+
+/**
+ * The docker-compose init script, run for real with psql against the test
+ * server: the official image would give it POSTGRES_USER/POSTGRES_DB and a local
+ * socket; here libpq's PG* variables point psql at the test database instead.
+ */
+async function runInitScript(database: string, env: Record<string, string>) {
+  const target = new URL(database)
+  return promisify(execFile)('bash', [initScript], {
+    env: {
+      PATH: process.env.PATH,
+      PGHOST: target.hostname,
+      PGPORT: target.port || '5432',
+      PGPASSWORD: decodeURIComponent(target.password),
+      POSTGRES_USER: decodeURIComponent(target.username),
+      POSTGRES_DB: decodeURIComponent(target.pathname.slice(1)),
+      BOOTSTRAP_SQL: path.join(repoRoot(), 'infra', 'postgres', 'bootstrap-service.sql'),
+      ...env,
+    },
+  })
+}
+
+/** Whether `password` is the one behind a role's SCRAM-SHA-256 verifier (RFC 5802 / 7677). */
+async function storedPasswordIs(adminUrl: string, role: string, password: string): Promise<boolean> {
+  const [row] = await run<{ verifier: string }>(
+    adminUrl,
+    `SELECT rolpassword AS verifier FROM pg_authid WHERE rolname = '${role}'`,
+  )
+  const match = /^SCRAM-SHA-256\$(\d+):([^$]+)\$([^:]+):(.+)$/.exec(row?.verifier ?? '')
+  if (!match) throw new Error(`role ${role} has no SCRAM-SHA-256 password: ${row?.verifier}`)
+  const [, iterations, salt, storedKey] = match as unknown as [string, string, string, string]
+  const salted = pbkdf2Sync(password, Buffer.from(salt, 'base64'), Number(iterations), 32, 'sha256')
+  const clientKey = createHmac('sha256', salted).update('Client Key').digest()
+  return createHash('sha256').update(clientKey).digest('base64') === storedKey
 }
 
 beforeAll(async () => {
@@ -69,5 +111,81 @@ describe('bootstrap', () => {
     )
     await expect(run(auth, 'CREATE SCHEMA extra')).rejects.toThrow(/permission denied for database/)
     expect(await run(auth, 'SELECT count(*)::int AS n FROM auth.users')).toEqual([{ n: 0 }])
+  })
+})
+
+describe('the docker-compose init script (infra/postgres/initdb)', () => {
+  let scripted: TestDatabase
+  let role: string
+  beforeAll(async () => {
+    await promisify(execFile)('psql', ['--version']).catch(() => {
+      throw new Error(
+        'psql is needed to run the init script as the postgres image does: apt-get install postgresql-client',
+      )
+    })
+    const testRun = inject('testRun')
+    scripted = await createTestDatabase(testRun.adminUrl, { prefix: `${testRun.prefix}_initdb` })
+    // A role of this run's own: roles are cluster-wide, and a password is only set when one is created.
+    role = `${testRun.prefix}_svc`
+    return async () => {
+      await scripted.drop()
+      await run(testRun.adminUrl, `DROP ROLE IF EXISTS ${role}`)
+    }
+  })
+
+  test('grants exactly what make bootstrap grants, and a second run changes nothing', async () => {
+    const output = await runInitScript(scripted.url, { SERVICES: 'auth billing' })
+    expect(output.stdout).toContain('bootstrap: role and schema "auth"')
+    const first = await privilegeSnapshot(scripted.url)
+    await runInitScript(scripted.url, { SERVICES: 'auth billing' })
+    expect(await privilegeSnapshot(scripted.url)).toEqual(first)
+
+    await bootstrapServices(url, services, {})
+    expect(await privilegeSnapshot(url)).toEqual(first)
+  })
+
+  test('sets each new role password from <SERVICE>_DB_PASSWORD, as make bootstrap does', async () => {
+    const testRun = inject('testRun')
+    const variable = `${role.toUpperCase()}_DB_PASSWORD`
+    await runInitScript(scripted.url, { SERVICES: role, [variable]: 'from-the-environment' })
+    expect(await storedPasswordIs(testRun.adminUrl, role, 'from-the-environment')).toBe(true)
+    expect(await storedPasswordIs(testRun.adminUrl, role, `${role}-dev-password`)).toBe(false)
+
+    // Set at creation only: a later bootstrap with another password leaves it alone.
+    await bootstrapServices(scripted.url, [{ name: role }], { [variable]: 'another' })
+    expect(await storedPasswordIs(testRun.adminUrl, role, 'from-the-environment')).toBe(true)
+    const [owner] = await run<{ owner: string }>(
+      scripted.url,
+      `SELECT pg_get_userbyid(nspowner) AS owner FROM pg_namespace WHERE nspname = '${role}'`,
+    )
+    expect(owner).toEqual({ owner: role })
+  })
+
+  test('fails loudly when SERVICES is missing', async () => {
+    await expect(runInitScript(scripted.url, {})).rejects.toThrow(/SERVICES must name the services/)
+  })
+})
+
+describe('bootstrapServices', () => {
+  let fresh: TestDatabase
+  let role: string
+  beforeAll(async () => {
+    const testRun = inject('testRun')
+    fresh = await createTestDatabase(testRun.adminUrl, { prefix: `${testRun.prefix}_report` })
+    role = `${testRun.prefix}_ops`
+    return async () => {
+      await fresh.drop()
+      await run(testRun.adminUrl, `DROP ROLE IF EXISTS ${role}`)
+    }
+  })
+
+  test('reports what it created, then that everything existed; the default password is <svc>-dev-password', async () => {
+    expect(await bootstrapServices(fresh.url, [{ name: role }], {})).toEqual([
+      { service: role, createdRole: true, createdSchema: true },
+    ])
+    expect(await bootstrapServices(fresh.url, [{ name: role }], {})).toEqual([
+      { service: role, createdRole: false, createdSchema: false },
+    ])
+    expect(await storedPasswordIs(inject('testRun').adminUrl, role, `${role}-dev-password`)).toBe(true)
   })
 })

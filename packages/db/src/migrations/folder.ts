@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { MigrationError, MigrationErrorCode } from './errors.js'
 
 export const STATEMENT_BREAKPOINT = '--> statement-breakpoint'
@@ -41,7 +42,32 @@ export function journalPath(migrationsFolder: string): string {
   return path.join(migrationsFolder, 'meta', '_journal.json')
 }
 
+/**
+ * The `drizzle` folder of the package a module belongs to: the nearest one found
+ * walking up from the module, so the same code works from src/, dist/ and a bundle.
+ */
+export function findMigrationsFolder(moduleUrl: string, name = 'drizzle'): string {
+  const start = path.dirname(fileURLToPath(moduleUrl))
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, name)
+    if (existsSync(path.join(dir, 'package.json')) || existsSync(candidate)) {
+      if (existsSync(candidate)) return candidate
+      throw new Error(`no ${name}/ folder in ${dir}, the package containing ${start}`)
+    }
+    if (path.dirname(dir) === dir) throw new Error(`no ${name}/ folder above ${start}`)
+  }
+}
+
 export function readJournal(migrationsFolder: string): Journal {
+  if (!existsSync(migrationsFolder)) {
+    throw new MigrationError(
+      MigrationErrorCode.FileMissing,
+      `migrations folder ${migrationsFolder} does not exist`,
+      {
+        file: migrationsFolder,
+      },
+    )
+  }
   const file = journalPath(migrationsFolder)
   if (!existsSync(file)) {
     // A service with no migrations yet is valid: nothing to apply.

@@ -4,24 +4,32 @@ import type { Command } from '../command.js'
 import { requireService } from '../repo.js'
 import { table } from '../table.js'
 
+const timestamp = (date: Date) =>
+  date
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z')
+
+/** One row per migration: Alembic's `current` and `history` in one table. */
 export function formatStatus(report: StatusReport): string[] {
-  const rows = report.entries.map((entry) => [
-    entry.name,
-    entry.state === 'applied'
-      ? 'applied'
-      : entry.state === 'changed'
-        ? 'applied, FILE CHANGED (hash mismatch)'
-        : entry.state,
-    entry.appliedAt
-      ? entry.appliedAt
-          .toISOString()
-          .replace('T', ' ')
-          .replace(/\.\d+Z$/, 'Z')
-      : '-',
-    entry.hasDown ? 'yes' : 'NO',
-  ])
+  const rows = report.entries.map((entry) => {
+    const recorded = entry.state === 'applied' || entry.state === 'changed' || entry.state === 'unknown'
+    return [
+      entry.name,
+      entry.appliedAt ? timestamp(entry.appliedAt) : recorded ? '(not recorded)' : '-',
+      entry.state === 'pending' ? 'yes' : entry.state === 'out-of-order' ? 'yes, OUT OF ORDER' : 'no',
+      entry.state === 'changed'
+        ? 'MISMATCH (file changed)'
+        : entry.state === 'unknown'
+          ? 'not in folder'
+          : recorded
+            ? 'ok'
+            : '-',
+      entry.state === 'unknown' ? '-' : entry.hasDown ? 'yes' : 'MISSING',
+    ]
+  })
   const summary = `${report.schema}: ${report.applied} applied, ${report.pending} pending${report.upToDate ? ', up to date' : ''}`
-  return [...table(['migration', 'state', 'applied at', 'down'], rows), summary]
+  return [...table(['migration', 'applied at', 'pending', 'hash', 'down'], rows), summary]
 }
 
 export const statusCommand: Command = {

@@ -1,0 +1,24 @@
+import { addMigration } from '../add-migration.js'
+import type { Command } from '../command.js'
+import { discoverServices, requireService } from '../repo.js'
+
+export const addMigrationCommand: Command = {
+  name: 'add-migration',
+  usage: 'add-migration --svc <svc> --msg <text>',
+  summary:
+    'generate a migration from the models (drizzle-kit) and its down file; --custom for hand-written SQL',
+  async run({ options, out, err }) {
+    const all = discoverServices()
+    const service = requireService(options.svc, all)
+    return addMigration({
+      service,
+      otherSchemas: all.filter((s) => s.schema !== service.schema).map((s) => s.schema),
+      msg: options.msg,
+      custom: options.custom,
+      // drizzle-kit asks about renames on a terminal; elsewhere it must not wait for an answer.
+      interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+      out,
+      err,
+    })
+  },
+}

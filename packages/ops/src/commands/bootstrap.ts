@@ -1,0 +1,65 @@
+import pg from 'pg'
+import { describeAdmin, openAdminDatabase, serviceUrl } from '../admin-database.js'
+import { type BootstrapResult, bootstrapServices } from '../bootstrap.js'
+import type { Command } from '../command.js'
+import { discoverServices, type ServiceInfo } from '../repo.js'
+
+export function describeBootstrap(result: BootstrapResult): string {
+  const role = result.createdRole ? 'role created' : 'role existed (password unchanged)'
+  const schema = result.createdSchema ? 'schema created' : 'schema existed'
+  return `${result.service}: ${role}, ${schema}, owner ${result.service}; no CREATE on public`
+}
+
+/** Null when the role logs in with the password its service will use, else why not. */
+export async function loginProblem(url: string): Promise<string | null> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 })
+  client.on('error', () => {})
+  try {
+    await client.connect()
+    return null
+  } catch (error) {
+    return (error as Error).message
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
+
+/** Bootstraps, then says for each service whether it can log in with its password. */
+export async function bootstrapAndReport(
+  adminUrl: string,
+  services: ServiceInfo[],
+  env: Record<string, string | undefined>,
+  out: (line: string) => void,
+): Promise<boolean> {
+  let ok = true
+  for (const result of await bootstrapServices(adminUrl, services, env)) {
+    out(describeBootstrap(result))
+    const service = services.find((s) => s.name === result.service)!
+    const problem = await loginProblem(serviceUrl(adminUrl, service, env))
+    if (problem) {
+      ok = false
+      const variable = `${service.name.toUpperCase()}_DB_PASSWORD`
+      out(
+        `${service.name}: cannot log in as role "${service.name}" (${problem}); the role keeps the password it was created with: set ${variable} to it, or ALTER ROLE ${service.name} PASSWORD '...'`,
+      )
+    }
+  }
+  return ok
+}
+
+export const bootstrapCommand: Command = {
+  name: 'bootstrap',
+  usage: 'bootstrap',
+  summary:
+    'create each service role and the schema it owns (idempotent; infra/postgres/bootstrap-service.sql)',
+  async run({ env, out }) {
+    const services = discoverServices()
+    const admin = await openAdminDatabase(env, out, { bootstrap: false })
+    try {
+      out(`bootstrap: ${services.map((s) => s.name).join(', ')} on ${describeAdmin(admin)}`)
+      return (await bootstrapAndReport(admin.url, services, env, out)) ? 0 : 1
+    } finally {
+      await admin.release()
+    }
+  },
+}

@@ -1,0 +1,96 @@
+// One service process, started exactly as its container image starts it:
+// `node dist/server.js` in the service's folder (the image's WORKDIR holds the
+// same layout), with an environment in which the only database credentials are
+// the service's own.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { createInterface } from 'node:readline'
+import type { Env } from '../admin-database.js'
+import { displayPath } from '../display-path.js'
+import type { ServiceInfo } from '../repo.js'
+
+/** The start command, relative to the service folder; infra/docker/Dockerfile's CMD is the same. */
+export const SERVICE_START_COMMAND = ['node', 'dist/server.js'] as const
+
+/**
+ * The caller's environment minus every database credential it holds (the admin
+ * DATABASE_URL, libpq's PG* variables, other roles' passwords, make's copy of its
+ * command line) and the ops plumbing, plus the service's own DATABASE_URL and the
+ * given variables.
+ */
+export function serviceProcessEnv(base: Env, databaseUrl: string, extra: Env = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {}
+  for (const [key, value] of Object.entries(base)) {
+    if (value === undefined) continue
+    if (key === 'DATABASE_URL' || key === 'TEST_DATABASE_URL') continue
+    // make passes its command line (DATABASE_URL=... included) down in these.
+    if (/^(MAKEFLAGS|MFLAGS|MAKEOVERRIDES|MAKELEVEL)$/.test(key)) continue
+    if (/^PG[A-Z]/.test(key) || key.endsWith('_DB_PASSWORD') || /^(OPS|DEV_DB)_/.test(key)) continue
+    env[key] = value
+  }
+  for (const [key, value] of Object.entries(extra)) if (value !== undefined) env[key] = value
+  env.DATABASE_URL = databaseUrl
+  return env
+}
+
+export interface ServiceProcess {
+  child: ChildProcess
+  /** Resolves once the process has exited and its output is drained. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  /** SIGTERM (the service finishes in-flight requests and closes its pool), SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+}
+
+export function assertBuilt(service: ServiceInfo): void {
+  if (!existsSync(service.entry)) {
+    throw new Error(
+      `${displayPath(service.entry)} is missing: build first (make build; make dev and make run build for you)`,
+    )
+  }
+}
+
+export function startServiceProcess(options: {
+  service: ServiceInfo
+  env: NodeJS.ProcessEnv
+  onLine: (line: string) => void
+}): ServiceProcess {
+  assertBuilt(options.service)
+  const [command, ...args] = SERVICE_START_COMMAND
+  const child = spawn(command === 'node' ? process.execPath : command, args, {
+    cwd: options.service.dir,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', options.onLine)
+  }
+  // 'close' (not 'exit') so the last lines the process wrote are printed before anyone reacts.
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('error', (error) => {
+      options.onLine(`cannot start: ${error.message}`)
+      resolve({ code: 1, signal: null })
+    })
+    child.on('close', (code, signal) => resolve({ code, signal }))
+  })
+  let stopping: ServiceProcess['exited'] | undefined
+  return {
+    child,
+    exited,
+    stop(graceMs = 15_000) {
+      stopping ??= (async () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
+        try {
+          return await exited
+        } finally {
+          clearTimeout(timer)
+        }
+      })()
+      return stopping
+    },
+  }
+}
+
+export function describeExit(result: { code: number | null; signal: NodeJS.Signals | null }): string {
+  return result.signal ? `killed by ${result.signal}` : `exit code ${result.code}`
+}

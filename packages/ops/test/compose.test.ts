@@ -1,0 +1,164 @@
+// docker-compose.yml and the image, checked without a Docker engine: Debian's
+// docker-compose (1.29) validates the file against the Compose schema (unknown or
+// mistyped keys fail) and prints it normalised; the rest compares it with what
+// make dev and make run do.
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { beforeAll, describe, expect, test } from 'vitest'
+import { discoverServices, repoRoot } from '../src/repo.js'
+import { DEFAULT_PORTS } from '../src/stack/ports.js'
+import { SERVICE_START_COMMAND } from '../src/stack/service-process.js'
+import { cleanEnv } from './make-helpers.js'
+
+const exec = promisify(execFile)
+const root = repoRoot()
+const services = discoverServices()
+
+interface ComposeService {
+  image?: string
+  build?: { context: string; dockerfile: string; args?: Record<string, string> }
+  environment?: Record<string, string>
+  ports?: { published: number; target: number }[]
+  /** docker-compose 1.29 prints mounts in the short syntax, `source:target[:mode]`. */
+  volumes?: string[]
+  depends_on?: Record<string, { condition: string }>
+  healthcheck?: { test: string[] }
+}
+interface ComposeConfig {
+  services: Record<string, ComposeService>
+  volumes?: Record<string, unknown>
+}
+
+let workdir: string
+/** `docker-compose config` on `file`, with no .env file and no overriding variables. */
+async function composeConfig(file: string): Promise<string> {
+  const envFile = path.join(workdir, 'empty.env')
+  writeFileSync(envFile, '')
+  const { stdout } = await exec('docker-compose', ['--env-file', envFile, '-f', file, 'config'], {
+    env: cleanEnv(),
+  })
+  return stdout
+}
+
+beforeAll(async () => {
+  await exec('docker-compose', ['version']).catch(() => {
+    throw new Error(
+      'docker-compose is needed to validate docker-compose.yml: apt-get update && apt-get install -y docker-compose',
+    )
+  })
+  workdir = mkdtempSync(path.join(tmpdir(), 'compose-'))
+  return () => rmSync(workdir, { recursive: true, force: true })
+})
+
+describe('docker-compose.yml', () => {
+  let config: ComposeConfig
+  beforeAll(async () => {
+    const normalised = await composeConfig(path.join(root, 'docker-compose.yml'))
+    // python3-yaml comes with docker-compose; it turns the normalised YAML into JSON.
+    const { stdout } = await new Promise<{ stdout: string }>((resolve, reject) => {
+      const child = execFile(
+        'python3',
+        ['-c', 'import sys, json, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'],
+        (error, stdout) => (error ? reject(error) : resolve({ stdout })),
+      )
+      child.stdin!.end(normalised)
+    })
+    config = JSON.parse(stdout)
+  })
+
+  test('a mistyped key is rejected (the validation above is real)', async () => {
+    const broken = readFileSync(path.join(root, 'docker-compose.yml'), 'utf8').replace(
+      'start_period:',
+      'start_perod:',
+    )
+    expect(broken).toContain('start_perod:')
+    const file = path.join(workdir, 'docker-compose.yml')
+    writeFileSync(file, broken)
+    await expect(composeConfig(file)).rejects.toThrow(/start_perod/)
+  })
+
+  test('postgres: pinned major version, healthcheck, named volume, the bootstrap as init script', () => {
+    const postgres = config.services.postgres!
+    expect(postgres.image).toMatch(/^postgres:\d+$/)
+    expect(postgres.healthcheck?.test.join(' ')).toContain('pg_isready')
+    expect(Object.keys(config.volumes ?? {})).toEqual(['pgdata'])
+    const mounts = Object.fromEntries(
+      (postgres.volumes ?? []).map((volume) => {
+        const [source, target, mode] = volume.split(':')
+        return [target, { source, mode }]
+      }),
+    )
+    expect(mounts['/var/lib/postgresql/data']?.source).toBe('pgdata')
+    expect(mounts['/docker-entrypoint-initdb.d']?.source).toBe(path.join(root, 'infra', 'postgres', 'initdb'))
+    // The init script's default path for the SQL file is where compose mounts it.
+    const script = readFileSync(
+      path.join(root, 'infra', 'postgres', 'initdb', '10-bootstrap-services.sh'),
+      'utf8',
+    )
+    const sqlPath = /BOOTSTRAP_SQL:-([^}"]+)/.exec(script)?.[1]
+    expect(mounts[sqlPath!]?.source).toBe(path.join(root, 'infra', 'postgres', 'bootstrap-service.sql'))
+    expect(postgres.environment?.SERVICES?.split(' ')).toEqual(services.map((s) => s.name))
+  })
+
+  test('adminer on 8080', () => {
+    expect(config.services.adminer?.image).toMatch(/^adminer:\d+$/)
+    expect(config.services.adminer?.ports).toEqual([
+      expect.objectContaining({ published: 8080, target: 8080 }),
+    ])
+  })
+
+  test('every service: built from infra/docker/Dockerfile, its port, its own role, started once postgres is healthy', () => {
+    const database = config.services.postgres!.environment!.POSTGRES_DB
+    for (const service of services) {
+      const entry = config.services[service.name]!
+      expect(entry.build).toEqual({
+        context: root,
+        dockerfile: 'infra/docker/Dockerfile',
+        args: { SERVICE: service.name },
+      })
+      const port = DEFAULT_PORTS[service.name]!
+      expect(entry.ports).toEqual([expect.objectContaining({ published: port, target: port })])
+      expect(entry.environment?.PORT).toBe(String(port))
+      expect(entry.depends_on?.postgres).toEqual({ condition: 'service_healthy' })
+      const url = new URL(entry.environment!.DATABASE_URL!)
+      expect([url.username, url.password, url.host, url.pathname]).toEqual([
+        service.name,
+        `${service.name}-dev-password`,
+        'postgres:5432',
+        `/${database}`,
+      ])
+      // Only its own credentials: no other URL or password among its variables.
+      const others = Object.entries(entry.environment ?? {}).filter(
+        ([key, value]) =>
+          key !== 'DATABASE_URL' && (/postgres(ql)?:\/\//.test(value) || /PASSWORD/.test(key)),
+      )
+      expect(others).toEqual([])
+    }
+    expect(config.services.billing?.environment?.AUTH_URL).toBe(`http://auth:${DEFAULT_PORTS.auth}`)
+  })
+})
+
+describe('infra/docker/Dockerfile', () => {
+  const dockerfile = readFileSync(path.join(root, 'infra', 'docker', 'Dockerfile'), 'utf8')
+  const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '))
+
+  test('starts the service with the command make run and make dev use', () => {
+    const cmd = /^CMD (.+)$/m.exec(finalStage)?.[1]
+    expect(JSON.parse(cmd!)).toEqual([...SERVICE_START_COMMAND])
+  })
+
+  test('runs as a non-root user, with production dependencies only', () => {
+    expect(/^USER (\S+)$/m.exec(finalStage)?.[1]).toBe('node')
+    expect(dockerfile).toMatch(/deploy --prod/)
+    expect(dockerfile).toMatch(/pnpm install --frozen-lockfile/)
+  })
+
+  test('.dockerignore keeps installed and built files out of the build context', () => {
+    const ignored = readFileSync(path.join(root, '.dockerignore'), 'utf8').split('\n')
+    for (const pattern of ['**/node_modules', '**/dist', '.dev', '.tools', '.git'])
+      expect(ignored).toContain(pattern)
+  })
+})
