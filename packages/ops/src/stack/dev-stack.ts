@@ -8,7 +8,6 @@ import type { CommandContext } from '../command.js'
 import { bootstrapAndReport } from '../commands/bootstrap.js'
 import { displayPath } from '../display-path.js'
 import { discoverServices, type ServiceInfo } from '../repo.js'
-import { importEmbeddedPostgresWithoutExitHooks } from './embedded-exit-hooks.js'
 import { type LogFormat, linePrinter, postgresPrinter, prefixedPrinter, wantsColor } from './log-format.js'
 import { assertPortFree, devPorts, portVariable } from './ports.js'
 import { stopRequests, whenAborted } from './process-group.js'
@@ -35,7 +34,6 @@ export async function runDevStack({ env, out }: CommandContext): Promise<number>
   const format: LogFormat = { width, color: wantsColor(process.stdout, env) }
   const say = linePrinter('dev', services.length + 1, format, out)
   const stop = stopRequests((reason) => say(`${reason}: already stopping`))
-  await importEmbeddedPostgresWithoutExitHooks()
 
   if (services.length === 0) throw new Error('no services: nothing under services/ has a drizzle.config.ts')
   for (const service of services) assertBuilt(service)
