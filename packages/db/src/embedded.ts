@@ -48,8 +48,9 @@ export async function freePort(): Promise<number> {
 // process itself does, then exits; and on `beforeExit` it calls process.exit(0),
 // which replaces a failing exit code (a failing vitest run exited 0). Callers
 // stop their clusters themselves, so those handlers are removed right after the
-// import. (On Ctrl-C the server, in the terminal's process group, stops too.)
-const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const
+// import; its 'exit' handler cannot run async work and only throws. (On Ctrl-C
+// the server, in the terminal's process group, stops too.)
+const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const
 
 async function importWithoutExitHooks() {
   const emitter: NodeJS.EventEmitter = process
