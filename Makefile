@@ -45,7 +45,7 @@ $(PNPM):
 	@echo "installing pnpm $(PNPM_VERSION) into .tools/"
 	@npm install --prefix .tools --no-audit --no-fund --loglevel=error pnpm@$(PNPM_VERSION) >/dev/null
 
-$(INSTALLED): $(PNPM) package.json pnpm-lock.yaml pnpm-workspace.yaml $(wildcard packages/*/package.json services/*/package.json)
+$(INSTALLED): $(PNPM) package.json pnpm-lock.yaml pnpm-workspace.yaml $(wildcard */package.json packages/*/package.json services/*/package.json)
 	$(PNPM) install --frozen-lockfile
 	@touch $@
 
@@ -113,6 +113,7 @@ run: build-stack ## One instance in the foreground on PORT: make run svc=<servic
 	@$(OPS) run
 
 test: $(INSTALLED) ## Run every test (TEST_DATABASE_URL, or an embedded PostgreSQL)
+	@scripts/ensure-test-tools.sh
 	$(PNPM) turbo run test
 
 lint: $(INSTALLED) ## Check formatting and lint rules (Biome)

@@ -77,7 +77,13 @@ export async function buildApp(
     .catch((error) => app.log.error({ err: error }, 'auth: hashing the dummy password failed'))
 
   await app.register(userRoutes, { prefix: '/auth', users })
-  await app.register(tokenRoutes, { prefix: '/auth', users, passwords, rateLimit: config.tokenRateLimit })
+  await app.register(tokenRoutes, {
+    prefix: '/auth',
+    users,
+    passwords,
+    rateLimit: config.tokenRateLimit,
+    corsOrigins: config.tokenCorsOrigins,
+  })
   await app.register(jwksRoutes, { prefix: '/auth' })
   return app
 }

@@ -36,6 +36,12 @@ const AuthEnv = Type.Object({
     default: 60,
     description: 'length of the POST /auth/token rate limit window, in seconds',
   }),
+  AUTH_CORS_ORIGINS: Type.String({
+    pattern: '^(\\*|https?://[^/,\\s]+/?(\\s*,\\s*https?://[^/,\\s]+/?)*)$',
+    default: 'http://localhost:5009,http://127.0.0.1:5009',
+    description:
+      "browser origins whose pages may call POST /auth/token (billing's docs), comma-separated scheme://host:port, or *",
+  }),
 })
 
 export interface AuthConfig extends ServiceConfig {
@@ -48,6 +54,8 @@ export interface AuthConfig extends ServiceConfig {
     ttlSeconds: number
   }
   tokenRateLimit: { max: number; windowMs: number }
+  /** Origins allowed to call POST /auth/token from a browser (CORS); ['*'] for any. */
+  tokenCorsOrigins: readonly string[]
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Readonly<AuthConfig> {
@@ -67,5 +75,11 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Au
       max: values.AUTH_TOKEN_RATE_LIMIT_MAX,
       windowMs: values.AUTH_TOKEN_RATE_LIMIT_WINDOW_SECONDS * 1000,
     }),
+    tokenCorsOrigins: Object.freeze(parseOrigins(values.AUTH_CORS_ORIGINS)),
   })
+}
+
+/** As browsers send the Origin header: lower case, no trailing slash. */
+function parseOrigins(value: string): string[] {
+  return value.split(',').map((origin) => origin.trim().replace(/\/$/, '').toLowerCase())
 }

@@ -79,3 +79,24 @@ describe('signing key', () => {
     expect(problem({ AUTH_TOKEN_RATE_LIMIT_MAX: '0' })).toContain('AUTH_TOKEN_RATE_LIMIT_MAX')
   })
 })
+
+describe('AUTH_CORS_ORIGINS', () => {
+  test("defaults to billing's local docs origins", () => {
+    expect(loadConfig(base).tokenCorsOrigins).toEqual(['http://localhost:5009', 'http://127.0.0.1:5009'])
+  })
+
+  test('a comma-separated list, written as browsers send Origin; or *', () => {
+    const origins = (value: string) => loadConfig({ ...base, AUTH_CORS_ORIGINS: value }).tokenCorsOrigins
+    expect(origins('https://Docs.Example.com/ , http://10.0.0.5:5009')).toEqual([
+      'https://docs.example.com',
+      'http://10.0.0.5:5009',
+    ])
+    expect(origins('*')).toEqual(['*'])
+  })
+
+  test('a path, a bare host or a list around * names the variable', () => {
+    for (const value of ['http://localhost:5009/docs', 'localhost:5009', 'http://a:1,*', 'http://a:1,']) {
+      expect(problem({ AUTH_CORS_ORIGINS: value }), value).toContain('AUTH_CORS_ORIGINS')
+    }
+  })
+})

@@ -27,13 +27,20 @@ export async function buildApp(
       title: 'billing',
       version: '1.0.0',
       description:
-        'Subscription plans and the users subscribed to them. Writes and your own subscriptions need a bearer token from the auth service: log in with `POST /auth/token` there, then paste its `access_token` under **Authorize**.',
+        "Subscription plans and the users subscribed to them. Writes and your own subscriptions need a bearer token from the auth service: click **Authorize** and log in with your auth username and password (the form posts to auth's `POST /auth/token`), or paste an `access_token` from auth under bearerAuth.",
       tags: [
         { name: 'subscriptions', description: 'Plans: a category and a price (public to read)' },
         { name: 'user-subscriptions', description: "The caller's subscriptions to plans" },
         { name: 'health', description: 'Liveness and readiness probes' },
       ],
       securitySchemes: {
+        // As in auth's docs (FastAPI's OAuth2PasswordBearer), but the form posts to auth
+        // itself, across origins: auth answers CORS for billing's docs (AUTH_CORS_ORIGINS).
+        OAuth2PasswordBearer: {
+          type: 'oauth2',
+          description: "Log in with your auth username and password (auth's POST /auth/token)",
+          flows: { password: { tokenUrl: `${config.auth.publicUrl}/auth/token`, scopes: {} } },
+        },
         bearerAuth: {
           type: 'http',
           scheme: 'bearer',

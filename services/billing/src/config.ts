@@ -9,6 +9,13 @@ const BillingEnv = Type.Object({
     default: 'http://127.0.0.1:5008',
     description: "the auth service's base URL (its routes live under /auth), e.g. http://auth:5008",
   }),
+  AUTH_PUBLIC_URL: Type.Optional(
+    Type.String({
+      pattern: '^https?://[^/?#]+(/[^?#]*)?$',
+      description:
+        "auth's base URL as a browser reaches it, for the Authorize login form of /docs (default: AUTH_URL), e.g. http://localhost:5008",
+    }),
+  ),
   AUTH_ISSUER: Type.String({
     minLength: 1,
     default: 'auth',
@@ -60,6 +67,8 @@ const BillingEnv = Type.Object({
 export interface BillingConfig extends ServiceConfig {
   auth: {
     url: string
+    /** Where a browser reaches auth (the docs' OAuth2 tokenUrl); often not `url` in containers. */
+    publicUrl: string
     issuer: string
     audience: string
     timeoutMs: number
@@ -80,6 +89,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Bi
     auth: Object.freeze({
       // Without a trailing slash, so `${url}/auth/...` never doubles it.
       url: values.AUTH_URL.replace(/\/+$/, ''),
+      publicUrl: (values.AUTH_PUBLIC_URL ?? values.AUTH_URL).replace(/\/+$/, ''),
       issuer: values.AUTH_ISSUER,
       audience: values.AUTH_AUDIENCE,
       timeoutMs: values.AUTH_TIMEOUT_MS,

@@ -16,8 +16,19 @@ test('AUTH_URL loses its trailing slash, so paths never double it', () => {
   expect(loadConfig({ DATABASE_URL, AUTH_URL: 'http://auth:5008/' }).auth.url).toBe('http://auth:5008')
 })
 
+test("AUTH_PUBLIC_URL (the docs' login form target) defaults to AUTH_URL", () => {
+  expect(loadConfig({ DATABASE_URL, AUTH_URL: 'http://auth:5008/' }).auth.publicUrl).toBe('http://auth:5008')
+  const config = loadConfig({
+    DATABASE_URL,
+    AUTH_URL: 'http://auth:5008',
+    AUTH_PUBLIC_URL: 'http://localhost:5008/',
+  })
+  expect(config.auth).toMatchObject({ url: 'http://auth:5008', publicUrl: 'http://localhost:5008' })
+})
+
 test.each([
   ['AUTH_URL', 'auth:5008'],
+  ['AUTH_PUBLIC_URL', 'localhost:5008'],
   ['AUTH_TIMEOUT_MS', '0'],
   ['IDEMPOTENCY_KEY_TTL_SECONDS', '10'],
   ['IDEMPOTENCY_SWEEP_INTERVAL_SECONDS', '99999999'],

@@ -4,10 +4,15 @@
 //
 // An unknown user, a wrong password and a disabled account get the same 401, and
 // cost the same argon2 verification (against a dummy hash when there is no user).
+//
+// CORS, for this route only: billing's Swagger UI (another origin) posts its
+// Authorize form here, with X-Requested-With, so the browser sends a preflight first.
 import { ApiError, errorResponses } from '@app/http'
+import cors, { type FastifyCorsOptions } from '@fastify/cors'
 import formbody from '@fastify/formbody'
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
 import type { UsersRepository } from '../db/users-repository.js'
 import type { PasswordVerifier } from '../passwords.js'
 import { described } from '../schemas/common.js'
@@ -18,6 +23,8 @@ export interface TokenRoutesOptions {
   users: UsersRepository
   passwords: PasswordVerifier
   rateLimit: { max: number; windowMs: number }
+  /** Browser origins whose pages may log in here (CORS); ['*'] for any. */
+  corsOrigins: readonly string[]
 }
 
 const FORM = 'application/x-www-form-urlencoded'
@@ -25,6 +32,22 @@ const USERNAME = new RegExp(USERNAME_PATTERN)
 
 export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async (app, options) => {
   const { users, passwords } = options
+  const tokenPath = `${app.prefix}/token`
+  const tokenCors: FastifyCorsOptions = {
+    origin: [...options.corsOrigins],
+    methods: ['POST'],
+    // What Swagger UI's OAuth2 form sends (Authorization: Basic carries its empty client id).
+    allowedHeaders: ['content-type', 'x-requested-with', 'authorization'],
+    exposedHeaders: ['retry-after'],
+    maxAge: 600,
+  }
+  // Registered first, so its onRequest hook also marks the rate limiter's 429s. Its
+  // preflight route is OPTIONS * under this plugin's prefix (/auth/*): the delegator
+  // keeps every other path's preflight a 404, as before.
+  await app.register(cors, {
+    delegator: async (request: FastifyRequest) =>
+      request.url.split('?')[0] === tokenPath ? tokenCors : { origin: false },
+  })
   await app.register(formbody)
   await app.register(rateLimit, {
     global: false,
@@ -37,22 +60,21 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async 
       ),
   })
 
-  // Fastify would accept JSON here too (the app's parser); the contract is a form.
-  app.addHook('preParsing', async (request) => {
-    const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase()
-    if (type !== FORM) {
-      throw new ApiError(
-        415,
-        'UNSUPPORTED_MEDIA_TYPE',
-        `send the fields as ${FORM} (an OAuth2 token request)`,
-      )
-    }
-  })
-
   app.post(
     '/token',
     {
       config: { rateLimit: { max: options.rateLimit.max, timeWindow: options.rateLimit.windowMs } },
+      // Fastify would accept JSON here too (the app's parser); the contract is a form.
+      preParsing: async (request) => {
+        const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase()
+        if (type !== FORM) {
+          throw new ApiError(
+            415,
+            'UNSUPPORTED_MEDIA_TYPE',
+            `send the fields as ${FORM} (an OAuth2 token request)`,
+          )
+        }
+      },
       schema: {
         tags: ['login'],
         summary: 'Log in: exchange a username and password for an access token',

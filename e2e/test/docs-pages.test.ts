@@ -1,0 +1,204 @@
+// Issue 9: both services' Swagger UI pages, used the way a person uses them, in
+// headless Chromium against the real auth and billing processes on a test
+// database: register on auth's page, log in with its Authorize button, log in on
+// billing's page too (its form posts to auth across origins), create a plan and
+// subscribe from the page, then find the row in the database. The tests below are
+// the steps of that one visit, in order; each builds on the previous ones.
+import { mkdirSync } from 'node:fs'
+import path from 'node:path'
+import { createTestDatabase, type TestDatabase } from '@app/db/testing'
+import { serviceUrl } from '@app/ops'
+import pg from 'pg'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { afterAll, beforeAll, expect, inject, test } from 'vitest'
+import { launchChromium } from './support/browser.js'
+import { freePort } from './support/free-port.js'
+import { type ServiceProcess, startService } from './support/service-process.js'
+import { authorize, execute, openDocs } from './support/swagger-ui.js'
+
+/** e2e/test-artifacts/<name>.png (gitignored). */
+function artifact(name: string): string {
+  const folder = path.resolve(import.meta.dirname, '..', 'test-artifacts')
+  mkdirSync(folder, { recursive: true })
+  return path.join(folder, `${name}.png`)
+}
+
+const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost'])
+
+let database: TestDatabase
+let auth: ServiceProcess
+let billing: ServiceProcess
+/** auth as billing's page reaches it: localhost, while billing's process uses 127.0.0.1. */
+let authPublicUrl: string
+let browser: Browser
+let context: BrowserContext
+let authPage: Page
+let billingPage: Page
+/** Every URL the pages requested, and every script error or console error they had. */
+const requested: string[] = []
+const pageProblems: string[] = []
+
+const user = {
+  username: 'swagger_user',
+  email: 'swagger_user@example.com',
+  password: 'correct horse battery staple',
+}
+let userId: string | undefined
+let planId: string | undefined
+let userSubscriptionId: string | undefined
+
+beforeAll(async () => {
+  // First, so a machine without Chromium fails at once, before anything starts.
+  browser = await launchChromium()
+  const run = inject('testRun')
+  database = await createTestDatabase(run.adminUrl, {
+    prefix: `${run.prefix}_e2e`,
+    template: run.prepared.template,
+  })
+  const [authPort, billingPort] = [await freePort(), await freePort()]
+  const authUrl = `http://127.0.0.1:${authPort}`
+  authPublicUrl = `http://localhost:${authPort}`
+  const urlAs = (name: 'auth' | 'billing') => serviceUrl(database.url, { name, schema: name }, {})
+  // Together (billing reaches auth only on requests); each kept as soon as it runs, so afterAll stops it.
+  const [authStarted, billingStarted] = await Promise.allSettled([
+    startService('auth', {
+      port: authPort,
+      env: { DATABASE_URL: urlAs('auth'), AUTH_CORS_ORIGINS: `http://127.0.0.1:${billingPort}` },
+    }),
+    startService('billing', {
+      port: billingPort,
+      env: { DATABASE_URL: urlAs('billing'), AUTH_URL: authUrl, AUTH_PUBLIC_URL: authPublicUrl },
+    }),
+  ])
+  if (authStarted.status === 'fulfilled') auth = authStarted.value
+  if (billingStarted.status === 'fulfilled') billing = billingStarted.value
+  for (const started of [authStarted, billingStarted]) {
+    if (started.status === 'rejected') throw started.reason
+  }
+
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+  context.on('request', (request) => requested.push(request.url()))
+  authPage = await watchedPage()
+})
+
+/**
+ * A new tab, in front, its errors recorded. A page gets its tab when its turn comes:
+ * Chromium throttles animation frames in background tabs, which slows every click.
+ */
+async function watchedPage(): Promise<Page> {
+  const page = await context.newPage()
+  page.on('pageerror', (error) => pageProblems.push(`${page.url()}: ${error.message}`))
+  page.on('console', (message) => {
+    if (message.type() === 'error') pageProblems.push(`${page.url()}: console: ${message.text()}`)
+  })
+  return page
+}
+
+afterAll(async () => {
+  // Screenshots whatever happened: they show what the page looked like at the end.
+  for (const [name, page] of [
+    ['auth-docs', authPage],
+    ['billing-docs', billingPage],
+  ] as const) {
+    if (page) {
+      await page.bringToFront()
+      await page.screenshot({ path: artifact(name), fullPage: true })
+    }
+  }
+  await browser?.close()
+  await Promise.all([billing?.stop(), auth?.stop()])
+  await database?.drop()
+})
+
+let failedStep: string | undefined
+
+/** A step of the visit: once one fails, the later ones fail at once, naming it. */
+function step(name: string, body: () => Promise<void>) {
+  test(name, async () => {
+    if (failedStep) throw new Error(`not run: the step "${failedStep}" failed`)
+    try {
+      await body()
+    } catch (error) {
+      failedStep = name
+      if (error instanceof Error && pageProblems.length) {
+        error.message += `\nthe pages reported:\n  ${pageProblems.join('\n  ')}`
+      }
+      throw error
+    }
+  })
+}
+
+/** As the superuser, bypassing both services. */
+async function adminQuery<T extends pg.QueryResultRow>(text: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: database.url })
+  await client.connect()
+  try {
+    return (await client.query<T>(text)).rows
+  } finally {
+    await client.end()
+  }
+}
+
+step("auth's page: register through Try it out on POST /auth/users", async () => {
+  await openDocs(authPage, `${auth.url}/docs`)
+  const { shownStatus, response, body } = await execute(authPage, 'POST', '/auth/users', user)
+  expect(shownStatus, body).toBe('201')
+  const created = (await response.json()) as { id: string; username: string }
+  expect(created.username).toBe(user.username)
+  userId = created.id
+})
+
+step(
+  "auth's page: log in through Authorize's OAuth2 password form; the protected routes then work",
+  async () => {
+    const token = await authorize(authPage, user)
+    expect(token.status()).toBe(200)
+    const me = await execute(authPage, 'GET', '/auth/users/me')
+    expect(me.shownStatus, me.body).toBe('200')
+    expect(await me.response.json()).toMatchObject({ id: userId, username: user.username })
+  },
+)
+
+step("billing's page: Authorize logs in at auth (its public URL, across origins)", async () => {
+  billingPage = await watchedPage()
+  await openDocs(billingPage, `${billing.url}/docs`)
+  const token = await authorize(billingPage, user, { screenshot: artifact('billing-authorize') })
+  expect(token.url()).toBe(`${authPublicUrl}/auth/token`)
+  expect(token.status()).toBe(200)
+})
+
+step("billing's page: create a plan, subscribe to it: 201 on the page, the row in the database", async () => {
+  const plan = await execute(billingPage, 'POST', '/billing/subscriptions', {
+    category: 'premium',
+    priceMinor: 999,
+    currency: 'EUR',
+  })
+  expect(plan.shownStatus, plan.body).toBe('201')
+  planId = ((await plan.response.json()) as { id: string }).id
+
+  const subscribed = await execute(billingPage, 'POST', '/billing/user-subscriptions', {
+    subscriptionId: planId,
+  })
+  expect(subscribed.shownStatus, subscribed.body).toBe('201')
+  userSubscriptionId = ((await subscribed.response.json()) as { id: string }).id
+
+  const rows = await adminQuery<{ id: string; user_id: string; subscription_id: string; status: string }>(
+    'SELECT id, user_id, subscription_id, status::text FROM billing.user_subscriptions',
+  )
+  expect(rows).toEqual([
+    { id: userSubscriptionId, user_id: userId, subscription_id: planId, status: 'active' },
+  ])
+})
+
+step('the pages loaded everything from 127.0.0.1/localhost, with no script or console error', async () => {
+  // Not vacuous: the recording saw both pages' assets and the cross-origin login.
+  expect(requested).toContain(`${auth.url}/docs/static/swagger-ui-bundle.js`)
+  expect(requested).toContain(`${billing.url}/docs/static/swagger-ui-bundle.js`)
+  expect(requested).toContain(`${authPublicUrl}/auth/token`)
+  const outside = requested.filter((url) => {
+    const { protocol, hostname } = new URL(url)
+    return !(protocol === 'data:' || protocol === 'blob:' || LOCAL_HOSTS.has(hostname))
+  })
+  expect(outside).toEqual([])
+  expect(pageProblems).toEqual([])
+})
