@@ -4,6 +4,8 @@
 // about 0.9 s at every start on these machines; one file starts in ~0.2 s.
 // Native addons stay external (resolved from the service's node_modules), and
 // Swagger UI's static assets are copied next to the bundle (see @app/http docs).
+// So a service's package.json lists as `dependencies` only those externals (what
+// `pnpm deploy --prod` puts in its image); everything bundled is a devDependency.
 import { cpSync, existsSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
