@@ -33,26 +33,63 @@ export const ErrorResponse = Type.Object(
   { title: 'Error' },
 )
 
-const STATUS_DESCRIPTIONS: Record<number, string> = {
-  400: 'Malformed request (e.g. invalid JSON)',
-  401: 'Missing, invalid or expired credentials',
-  403: 'Not allowed',
-  404: 'Not found',
-  409: 'Conflicts with existing data',
-  413: 'Request body too large',
-  415: 'Unsupported content type',
-  422: 'Validation failed; `details` names each invalid field',
-  429: 'Too many requests',
-  503: 'A dependency (database or another service) is unavailable',
+// What OpenAPI shows for each error status: a description and a typical body.
+// Routes answer more specific codes (USER_NOT_FOUND, ...): their descriptions say so.
+const STATUS_DOCS: Record<number, { description: string; code: string; message: string }> = {
+  400: {
+    description: 'Malformed request (e.g. invalid JSON)',
+    code: 'MALFORMED_JSON',
+    message: 'request body is not valid JSON',
+  },
+  401: {
+    description: 'Missing, invalid or expired credentials',
+    code: 'NOT_AUTHENTICATED',
+    message: 'this route needs a bearer token',
+  },
+  403: { description: 'Not allowed', code: 'FORBIDDEN', message: 'not allowed' },
+  404: { description: 'Not found', code: 'NOT_FOUND', message: 'no such resource' },
+  409: {
+    description: 'Conflicts with existing data',
+    code: 'CONFLICT',
+    message: 'conflicts with existing data',
+  },
+  413: {
+    description: 'Request body too large',
+    code: 'BODY_TOO_LARGE',
+    message: 'request body is too large',
+  },
+  415: {
+    description: 'Unsupported content type',
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    message: 'unsupported content type; send application/json',
+  },
+  422: {
+    description: 'Validation failed; `details` names each invalid field',
+    code: 'VALIDATION_FAILED',
+    message: 'body.email must match format "email"',
+  },
+  429: { description: 'Too many requests', code: 'RATE_LIMITED', message: 'too many requests; retry later' },
+  503: {
+    description: 'A dependency (database or another service) is unavailable',
+    code: 'DB_UNAVAILABLE',
+    message: 'the database is unavailable; retry shortly',
+  },
 }
 
 /** Response schemas for the error statuses a route can answer, for its OpenAPI entry. */
 export function errorResponses(...statuses: number[]): Record<number, typeof ErrorResponse> {
   return Object.fromEntries(
-    statuses.map((status) => [
-      status,
-      { ...ErrorResponse, description: STATUS_DESCRIPTIONS[status] ?? 'Error' },
-    ]),
+    statuses.map((status) => {
+      const docs = STATUS_DOCS[status] ?? { description: 'Error', code: 'ERROR', message: 'error' }
+      return [
+        status,
+        {
+          ...ErrorResponse,
+          description: docs.description,
+          examples: [{ statusCode: status, code: docs.code, message: docs.message }],
+        },
+      ]
+    }),
   )
 }
 

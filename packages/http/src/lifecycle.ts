@@ -48,8 +48,16 @@ export const lifecyclePlugin = fp(
         if (state === 'starting') state = 'ready'
       },
     })
-    app.addHook('onClose', async () => {
+    // On close Node stops accepting connections and closes the idle keep-alive ones,
+    // once. A connection whose request is still in flight stays open after its answer
+    // (keep-alive), holding the close up until the grace period ends: exit 1, pool
+    // never closed. So answers sent while stopping close their connection.
+    app.addHook('preClose', async () => {
       state = 'stopping'
+    })
+    app.addHook('onSend', (_request, reply, payload, done) => {
+      if (state === 'stopping') reply.header('connection', 'close')
+      done(null, payload)
     })
     app.addHook('onRequest', async (request, reply) => {
       if (state === 'starting' && !ALWAYS_OPEN.test(request.url)) {

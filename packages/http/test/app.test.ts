@@ -264,3 +264,11 @@ describe('request logging', () => {
     }
   })
 })
+
+test("each error status's OpenAPI example carries that status's own code", async () => {
+  const document = (await app.inject('/openapi.json')).json()
+  const responses = document.paths['/items'].post.responses
+  const example = (status: string) => responses[status].content['application/json'].example
+  expect(example('413')).toMatchObject({ statusCode: 413, code: 'BODY_TOO_LARGE' })
+  expect(example('422')).toMatchObject({ statusCode: 422, code: 'VALIDATION_FAILED' })
+})

@@ -40,9 +40,9 @@ describe('TRUST_PROXY', () => {
   test('defaults to trusting no proxy; accepts true, a hop count or proxy addresses', () => {
     expect(toServiceConfig(loadEnv(schema, base)).trustProxy).toBe(false)
     expect(toServiceConfig(loadEnv(schema, { ...base, TRUST_PROXY: 'true' })).trustProxy).toBe(true)
-    expect(toServiceConfig(loadEnv(schema, { ...base, TRUST_PROXY: '10.0.0.0/8,127.0.0.1' })).trustProxy).toBe(
-      '10.0.0.0/8,127.0.0.1',
-    )
+    expect(
+      toServiceConfig(loadEnv(schema, { ...base, TRUST_PROXY: '10.0.0.0/8,127.0.0.1' })).trustProxy,
+    ).toBe('10.0.0.0/8,127.0.0.1')
     const hops = toServiceConfig(loadEnv(schema, { ...base, TRUST_PROXY: '1' })).trustProxy as (
       a: string,
       hop: number,
@@ -51,6 +51,8 @@ describe('TRUST_PROXY', () => {
   })
 
   test('anything else fails at startup naming the variable', () => {
-    expect(() => loadEnv(schema, { ...base, TRUST_PROXY: 'yes please' })).toThrow(/TRUST_PROXY must match pattern/)
+    expect(() => loadEnv(schema, { ...base, TRUST_PROXY: 'yes please' })).toThrow(
+      /TRUST_PROXY must match pattern/,
+    )
   })
 })
