@@ -64,9 +64,13 @@ export function pgbenchSelectOnly(url: string, clients: number, durationSec: num
   if (which.status !== 0) return undefined
   const init = spawnSync('pgbench', ['-i', '-s', '1', '-q', url], { encoding: 'utf8' })
   if (init.status !== 0) throw new Error(`pgbench -i failed: ${init.stderr}`)
-  const run = spawnSync('pgbench', ['-S', '-c', String(clients), '-j', '2', '-T', String(durationSec), '-n', url], {
-    encoding: 'utf8',
-  })
+  const run = spawnSync(
+    'pgbench',
+    ['-S', '-c', String(clients), '-j', '2', '-T', String(durationSec), '-n', url],
+    {
+      encoding: 'utf8',
+    },
+  )
   const match = /tps = ([\d.]+) \(without initial connection time\)/.exec(run.stdout)
   if (!match) throw new Error(`pgbench output not understood: ${run.stdout}${run.stderr}`)
   return Math.round(Number(match[1]))

@@ -46,7 +46,9 @@ export async function benchMigrations(adminUrl: string, counts = [1, 100, 1000])
       const runs = count >= 1000 ? 7 : 21
       const noopMs = await medianMs(runs, () => migrate({ url, schema: 'bench', migrationsFolder: folder }))
       const client = await connectClient(url)
-      const noopConnectedMs = await medianMs(runs, () => migrate({ client, schema: 'bench', migrationsFolder: folder }))
+      const noopConnectedMs = await medianMs(runs, () =>
+        migrate({ client, schema: 'bench', migrationsFolder: folder }),
+      )
       await client.end()
       const connectAndSelectMs = await medianMs(runs, async () => {
         const c = new pg.Client({ connectionString: url })
@@ -57,7 +59,11 @@ export async function benchMigrations(adminUrl: string, counts = [1, 100, 1000])
       const pool = new pg.Pool({ connectionString: url, max: 1 })
       const db = drizzle(pool)
       const drizzleNoopMs = await medianMs(runs, () =>
-        drizzleMigrate(db, { migrationsFolder: folder, migrationsSchema: 'bench', migrationsTable: '__drizzle_migrations' }),
+        drizzleMigrate(db, {
+          migrationsFolder: folder,
+          migrationsSchema: 'bench',
+          migrationsTable: '__drizzle_migrations',
+        }),
       )
       await pool.end()
       figures.push({
@@ -79,7 +85,11 @@ export async function benchMigrations(adminUrl: string, counts = [1, 100, 1000])
   const database = await benchDatabase(adminUrl, 'race')
   try {
     const race = await timed(() =>
-      Promise.all(Array.from({ length: 8 }, () => migrate({ url: database.url, schema: 'bench', migrationsFolder: folder }))),
+      Promise.all(
+        Array.from({ length: 8 }, () =>
+          migrate({ url: database.url, schema: 'bench', migrationsFolder: folder }),
+        ),
+      ),
     )
     const appliedTotal = race.value.reduce((sum, r) => sum + r.applied.length, 0)
     return { figures, concurrent: { runners: 8, migrations: 100, ms: round(race.ms), appliedTotal } }

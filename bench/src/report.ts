@@ -1,5 +1,6 @@
 // Renders the figures as markdown tables, each figure beside its reference and
 // the issue's target.
+import type { EndpointFigure } from './http.js'
 import type { MigrationFigures } from './migrations.js'
 import type { StartupFigures } from './startup.js'
 
@@ -21,7 +22,10 @@ export function renderReport(report: Record<string, unknown>): string {
   )
 
   const migrations = report.migrations as
-    | { figures: MigrationFigures[]; concurrent: { runners: number; migrations: number; ms: number; appliedTotal: number } }
+    | {
+        figures: MigrationFigures[]
+        concurrent: { runners: number; migrations: number; ms: number; appliedTotal: number }
+      }
     | undefined
   if (migrations) {
     parts.push('### Migration runner')
@@ -58,7 +62,14 @@ export function renderReport(report: Record<string, unknown>): string {
     parts.push('### Service start: process launch to /readyz 200 (median of 5)')
     parts.push(
       tableOf(
-        ['service', 'empty database (applies migrations)', 'migrations already applied', 'floor: node + pg + http', 'ratio to floor', 'target'],
+        [
+          'service',
+          'empty database (applies migrations)',
+          'migrations already applied',
+          'floor: node + pg + http',
+          'ratio to floor',
+          'target',
+        ],
         startup.map((s) => [
           s.service,
           `${s.emptyDbMs} ms`,
@@ -67,6 +78,43 @@ export function renderReport(report: Record<string, unknown>): string {
           ratio(s.migratedMs, s.floorMs),
           'applied ≤ 300 ms',
         ]),
+      ),
+    )
+  }
+  const http = report.http as
+    | { connections: number; durationSec: number; figures: EndpointFigure[]; pgbenchTps?: number }
+    | undefined
+  if (http) {
+    parts.push(
+      `### HTTP: ${http.connections} connections for ${http.durationSec} s (autocannon), production logging on`,
+    )
+    parts.push(
+      tableOf(
+        ['endpoint', 'req/s', 'p99', 'same SQL, plain pg pool', 'fraction of raw', 'target', 'non-2xx'],
+        http.figures.map((f) => [
+          f.endpoint,
+          f.requestsPerSec,
+          `${f.p99Ms} ms`,
+          f.rawQueriesPerSec ? `${f.rawQueriesPerSec} q/s` : '-',
+          f.rawQueriesPerSec ? ratio(f.requestsPerSec, f.rawQueriesPerSec) : '-',
+          f.rawQueriesPerSec ? '≥ 0.50' : '≥ 40k req/s',
+          f.non2xx + f.errors,
+        ]),
+      ),
+    )
+    if (http.pgbenchTps) {
+      parts.push(
+        `pgbench -S (select-only, ${http.connections} clients) on the same server: ${http.pgbenchTps} tps. Endpoints as a fraction of it: ${http.figures
+          .filter((f) => f.rawQueriesPerSec)
+          .map((f) => `${f.endpoint} ${ratio(f.requestsPerSec, http.pgbenchTps!)}`)
+          .join(', ')}.`,
+      )
+    }
+    parts.push('### Memory: RSS per service (target ≤ 100 MB idle, ≤ 150 MB under load)')
+    parts.push(
+      tableOf(
+        ['endpoint under load', 'service', 'idle', 'peak under load'],
+        http.figures.map((f) => [f.endpoint, f.service, `${f.rssIdleMb} MB`, `${f.rssLoadMb} MB`]),
       ),
     )
   }

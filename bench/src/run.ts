@@ -1,6 +1,6 @@
 // `make bench`: every section in one run, on one server, printed as a markdown
 // table and written as JSON to bench/results/latest.json (and latest.md).
-// `pnpm bench -- --only migrations,startup` runs a subset.
+// `pnpm bench --only migrations,startup` runs a subset; `--duration 3` shortens the loads.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -8,11 +8,12 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { discoverServices } from '@app/ops'
 import { startBenchServer } from './database.js'
+import { benchHttp } from './http.js'
 import { benchMigrations } from './migrations.js'
 import { renderReport } from './report.js'
 import { benchStartup } from './startup.js'
 
-const { values } = parseArgs({ options: { only: { type: 'string' } } })
+const { values } = parseArgs({ options: { only: { type: 'string' }, duration: { type: 'string' } } })
 const only = values.only ? new Set(values.only.split(',')) : undefined
 const wanted = (section: string) => !only || only.has(section)
 
@@ -40,6 +41,12 @@ try {
   if (wanted('startup')) {
     console.error('bench: service start...')
     report.startup = await benchStartup(server.adminUrl, services, logFile)
+  }
+  if (wanted('http')) {
+    console.error('bench: HTTP throughput and memory...')
+    report.http = await benchHttp(server.adminUrl, services, logFile, {
+      durationSec: values.duration ? Number(values.duration) : 10,
+    })
   }
 } finally {
   await server.stop()

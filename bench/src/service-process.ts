@@ -59,7 +59,9 @@ export async function startService(options: {
     if (exited) throw new Error(`${options.name} exited before becoming ready; see ${options.logFile}`)
     if (Date.now() > deadline) {
       child.kill('SIGKILL')
-      throw new Error(`${options.name} not ready after ${options.timeoutMs ?? 30_000} ms; see ${options.logFile}`)
+      throw new Error(
+        `${options.name} not ready after ${options.timeoutMs ?? 30_000} ms; see ${options.logFile}`,
+      )
     }
     await new Promise((resolve) => setTimeout(resolve, 2))
   }

@@ -42,8 +42,10 @@ export function isTransientConnectionError(error: unknown): boolean {
   if (!(error instanceof Error)) return false
   const code = (error as { code?: string }).code
   if (code && (TRANSIENT_SQLSTATES.has(code) || TRANSIENT_ERRNOS.has(code))) return true
-  // pg reports a closed socket during startup and its own connect timeout this way.
-  return /Connection terminated|timeout expired/i.test(error.message)
+  // pg reports a closed socket during startup and its own connect timeout this way,
+  // and the next statement on a connection the server has just ended (a restart in
+  // the middle of a transaction) as "not queryable".
+  return /Connection terminated|timeout expired|not queryable/i.test(error.message)
 }
 
 export async function withRetry<T>(

@@ -42,7 +42,33 @@ export function createServiceDatabase<TSchema extends Record<string, unknown> = 
   // Idle clients error when the server goes away; pg emits that on the pool and an
   // unhandled 'error' event would crash the process. The pool replaces the client.
   pool.on('error', (error) => options.onIdleError?.(error))
-  const db = drizzle(pool, { schema: options.schema ?? ({} as TSchema) })
+  // A checked-out client has no listener of the pool's: when the server ends the
+  // connection between two statements of a transaction (a restart, a failover), pg
+  // emits 'error' on the client itself, and unhandled that kills the process. The
+  // statement that runs next on it fails (503) and the pool drops it on release.
+  pool.on('connect', (client) => client.on('error', () => {}))
+  const schema = options.schema ?? ({} as TSchema)
+  const db = drizzle(pool, { schema })
+  // drizzle-orm's node-postgres transaction() sends BEGIN before the try/finally that
+  // releases the pooled client: when BEGIN fails (the server restarted, the connection
+  // died) the client is never given back, a few of those exhaust the pool, and
+  // pool.end() then waits forever (drizzle-orm issues 6023 and 6241). So the client is
+  // checked out, and always released, here; drizzle runs the transaction on it (one
+  // Drizzle instance per connection: building one costs about 60 µs).
+  const onConnection = new WeakMap<pg.PoolClient, NodePgDatabase<TSchema>>()
+  db.transaction = (async (work, config) => {
+    const client = await pool.connect()
+    try {
+      let single = onConnection.get(client)
+      if (!single) {
+        single = drizzle(client, { schema })
+        onConnection.set(client, single)
+      }
+      return await single.transaction(work, config)
+    } finally {
+      client.release()
+    }
+  }) as typeof db.transaction
   let closed = false
   return {
     pool,

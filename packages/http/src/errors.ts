@@ -224,10 +224,23 @@ export function toErrorBody(error: FastifyError | ApiError | Error, request: Fas
   }
 }
 
+/**
+ * Drizzle's query errors carry the statement's parameters in their message and stack
+ * (a password hash, an email): the log gets the statement and the driver's error,
+ * never the values.
+ */
+function withoutQueryParams(error: Error): { err: Error; query?: string } {
+  const failed = error as Error & { query?: unknown; params?: unknown }
+  if (typeof failed.query !== 'string' || !Array.isArray(failed.params)) return { err: error }
+  const cause = failed.cause instanceof Error ? failed.cause : new Error('the query failed')
+  return { err: cause, query: failed.query }
+}
+
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const body = toErrorBody(error, request)
   if (body.statusCode >= 500) {
-    request.log.error({ err: error }, `${request.method} ${request.url} failed: ${error.message}`)
+    const logged = withoutQueryParams(error)
+    request.log.error(logged, `${request.method} ${request.url} failed: ${logged.err.message}`)
   }
   if (body.statusCode === 503) reply.header('retry-after', '1')
   return reply.code(body.statusCode).send(body)

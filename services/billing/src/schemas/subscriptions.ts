@@ -6,9 +6,12 @@ import { Timestamp, Uuid } from './common.js'
 export const Category = Type.String({
   minLength: 1,
   maxLength: 64,
-  // No control characters (Postgres refuses NUL in text) and no surrounding spaces.
-  pattern: '^[^\\s\\p{Cc}](?:[^\\p{Cc}]*[^\\s\\p{Cc}])?$',
-  description: 'What the plan is: 1–64 characters, no control characters, no leading or trailing spaces',
+  // No control characters (Postgres refuses NUL in text), no unpaired surrogates (JSON
+  // can carry "\ud800", UTF-8 cannot: it would be stored as U+FFFD, not as sent) and
+  // no surrounding spaces.
+  pattern: '^[^\\s\\p{Cc}\\p{Cs}](?:[^\\p{Cc}\\p{Cs}]*[^\\s\\p{Cc}\\p{Cs}])?$',
+  description:
+    'What the plan is: 1–64 characters, no control characters or unpaired surrogates, no leading or trailing spaces',
   examples: ['premium'],
 })
 

@@ -1,0 +1,142 @@
+// HTTP throughput of the DB-read endpoints and a trivial route (autocannon, 50
+// connections), each beside the same SQL from a plain pg pool at the same
+// concurrency and pgbench -S: the report shows every endpoint as a fraction of
+// what the database itself serves here. RSS of each service idle and under load.
+import { bootstrapServices, type ServiceInfo, serviceUrl } from '@app/ops'
+import { benchDatabase } from './database.js'
+import { type HttpFigure, loadHttp, loadSql, pgbenchSelectOnly, sampleRss } from './load.js'
+import { type RunningService, startService } from './service-process.js'
+import { round } from './timing.js'
+
+export interface EndpointFigure extends HttpFigure {
+  endpoint: string
+  service: string
+  /** The same query from a plain pg pool, queries/s; absent for the trivial route. */
+  rawQueriesPerSec?: number
+  rssIdleMb: number
+  rssLoadMb: number
+}
+
+async function call(base: string, path: string, init: RequestInit & { json?: unknown } = {}) {
+  const headers = new Headers(init.headers)
+  let body = init.body
+  if (init.json !== undefined) {
+    headers.set('content-type', 'application/json')
+    body = JSON.stringify(init.json)
+  }
+  const response = await fetch(`${base}${path}`, { ...init, headers, body })
+  const text = await response.text()
+  if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${path}: ${response.status} ${text}`)
+  return JSON.parse(text) as Record<string, unknown>
+}
+
+export async function benchHttp(
+  adminUrl: string,
+  services: ServiceInfo[],
+  logFile: string,
+  options: { connections?: number; durationSec?: number } = {},
+) {
+  const connections = options.connections ?? 50
+  const durationSec = options.durationSec ?? 10
+  const auth = services.find((s) => s.name === 'auth')!
+  const billing = services.find((s) => s.name === 'billing')!
+  const database = await benchDatabase(adminUrl, 'http')
+  const running: RunningService[] = []
+  try {
+    await bootstrapServices(database.url, [auth, billing], {})
+    const authUrl = serviceUrl(database.url, auth, {})
+    const billingUrl = serviceUrl(database.url, billing, {})
+    // Production settings: default logging (one line per request), default pool.
+    const authProcess = await startService({
+      entry: auth.entry,
+      name: 'auth',
+      env: { DATABASE_URL: authUrl, AUTH_TOKEN_RATE_LIMIT_MAX: '1000' },
+      logFile,
+    })
+    running.push(authProcess)
+    const billingProcess = await startService({
+      entry: billing.entry,
+      name: 'billing',
+      env: { DATABASE_URL: billingUrl, AUTH_URL: authProcess.baseUrl },
+      logFile,
+    })
+    running.push(billingProcess)
+
+    // One user, one plan, one subscription to read back.
+    const user = await call(authProcess.baseUrl, '/auth/users', {
+      method: 'POST',
+      json: { username: 'bench_user', email: 'bench@example.com', password: 'correct horse battery staple' },
+    })
+    const token = await call(authProcess.baseUrl, '/auth/token', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        username: 'bench_user',
+        password: 'correct horse battery staple',
+      }).toString(),
+    })
+    const authorization = `Bearer ${token.access_token}`
+    const plan = await call(billingProcess.baseUrl, '/billing/subscriptions', {
+      method: 'POST',
+      headers: { authorization },
+      json: { category: 'bench', priceMinor: 999, currency: 'EUR' },
+    })
+    const subscription = await call(billingProcess.baseUrl, '/billing/user-subscriptions', {
+      method: 'POST',
+      headers: { authorization },
+      json: { subscriptionId: plan.id },
+    })
+
+    const targets = [
+      {
+        endpoint: 'GET /auth/users/{id}',
+        service: authProcess,
+        url: `${authProcess.baseUrl}/auth/users/${user.id}`,
+        sql: {
+          url: authUrl,
+          text: 'SELECT id, username, email, disabled, created_at, updated_at FROM auth.users WHERE id = $1',
+          values: [user.id],
+        },
+      },
+      {
+        endpoint: 'GET /billing/user-subscriptions/{id}',
+        service: billingProcess,
+        url: `${billingProcess.baseUrl}/billing/user-subscriptions/${subscription.id}`,
+        sql: {
+          url: billingUrl,
+          text: 'SELECT * FROM billing.user_subscriptions WHERE id = $1 AND user_id = $2',
+          values: [subscription.id, user.id],
+        },
+      },
+      { endpoint: 'GET /healthz (trivial)', service: authProcess, url: `${authProcess.baseUrl}/healthz` },
+    ]
+
+    const figures: EndpointFigure[] = []
+    for (const target of targets) {
+      const headers = { authorization }
+      await loadHttp({ url: target.url, headers, connections, durationSec: 2 }) // warm-up (JIT, pool)
+      const rssIdleMb = round(target.service.rssMb())
+      const sampler = sampleRss(() => target.service.rssMb())
+      const figure = await loadHttp({ url: target.url, headers, connections, durationSec })
+      const rssLoadMb = sampler.stop()
+      const raw = target.sql
+        ? await loadSql({ ...target.sql, connections, poolSize: 10, durationSec })
+        : undefined
+      figures.push({
+        endpoint: target.endpoint,
+        service: target.service.name,
+        ...figure,
+        rawQueriesPerSec: raw?.queriesPerSec,
+        rssIdleMb,
+        rssLoadMb,
+      })
+    }
+    for (const service of running) await service.stop()
+    running.length = 0
+    const pgbenchTps = pgbenchSelectOnly(database.url, connections, durationSec)
+    return { connections, durationSec, figures, pgbenchTps }
+  } finally {
+    for (const service of running) await service.stop()
+    await database.drop()
+  }
+}
