@@ -2,7 +2,9 @@
 // connections), each beside the same SQL from a plain pg pool at the same
 // concurrency and pgbench -S: the report shows every endpoint as a fraction of
 // what the database itself serves here. RSS of each service idle and under load.
+import { fileURLToPath } from 'node:url'
 import { bootstrapServices, type ServiceInfo, serviceUrl } from '@app/ops'
+import { type CpuSplit, cpuPerUnit } from './cpu.js'
 import { benchDatabase } from './database.js'
 import { type HttpFigure, loadHttp, loadSql, pgbenchSelectOnly, sampleRss } from './load.js'
 import { type RunningService, startService } from './service-process.js'
@@ -11,10 +13,46 @@ import { round } from './timing.js'
 export interface EndpointFigure extends HttpFigure {
   endpoint: string
   service: string
-  /** The same query from a plain pg pool, queries/s; absent for the trivial route. */
-  rawQueriesPerSec?: number
+  /** CPU per request: the service, PostgreSQL, the load generator. */
+  cpu: CpuSplit
+  /** The same query from a plain pg pool at the same concurrency; absent for the trivial route. */
+  raw?: { queriesPerSec: number; cpu: CpuSplit }
+  /** The same query behind a bare Fastify route (no logging, validation or auth). */
+  bare?: { requestsPerSec: number; cpu: CpuSplit }
+  /** RSS right after start, before any request, and the peak under this load. */
   rssIdleMb: number
   rssLoadMb: number
+}
+
+const BARE_FASTIFY = fileURLToPath(new URL('./floor-fastify.mjs', import.meta.url))
+
+/** The floor for a DB-read endpoint on this machine: the same SQL behind bare Fastify 5 + pg. */
+async function benchBareFastify(
+  sql: { url: string; text: string; values: unknown[] },
+  options: { connections: number; durationSec: number; logFile: string },
+) {
+  const floor = await startService({
+    entry: BARE_FASTIFY,
+    name: 'bare-fastify',
+    env: { DATABASE_URL: sql.url, FLOOR_SQL: sql.text, FLOOR_PARAMS: JSON.stringify(sql.values) },
+    logFile: options.logFile,
+  })
+  try {
+    const url = `${floor.baseUrl}/row/${sql.values[0]}`
+    await loadHttp({ url, connections: options.connections, durationSec: 2 })
+    const run = await cpuPerUnit(floor.child.pid, async () => {
+      const figure = await loadHttp({
+        url,
+        connections: options.connections,
+        durationSec: options.durationSec,
+      })
+      if (figure.non2xx + figure.errors > 0) throw new Error(`bare Fastify answered ${figure.non2xx} non-2xx`)
+      return figure.requestsPerSec * options.durationSec
+    })
+    return { requestsPerSec: Math.round(run.units / options.durationSec), cpu: run.cpu }
+  } finally {
+    await floor.stop()
+  }
 }
 
 async function call(base: string, path: string, init: RequestInit & { json?: unknown } = {}) {
@@ -61,6 +99,10 @@ export async function benchHttp(
       logFile,
     })
     running.push(billingProcess)
+
+    // Idle: started, migrated, settled for a second, no request served yet.
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    const idleRss = new Map(running.map((service) => [service, round(service.rssMb())]))
 
     // One user, one plan, one subscription to read back.
     const user = await call(authProcess.baseUrl, '/auth/users', {
@@ -114,19 +156,33 @@ export async function benchHttp(
     const figures: EndpointFigure[] = []
     for (const target of targets) {
       const headers = { authorization }
+      const rssIdleMb = idleRss.get(target.service)!
       await loadHttp({ url: target.url, headers, connections, durationSec: 2 }) // warm-up (JIT, pool)
-      const rssIdleMb = round(target.service.rssMb())
       const sampler = sampleRss(() => target.service.rssMb())
-      const figure = await loadHttp({ url: target.url, headers, connections, durationSec })
+      let figure: HttpFigure | undefined
+      const measured = await cpuPerUnit(target.service.child.pid, async () => {
+        figure = await loadHttp({ url: target.url, headers, connections, durationSec })
+        return figure.requestsPerSec * durationSec
+      })
       const rssLoadMb = sampler.stop()
-      const raw = target.sql
-        ? await loadSql({ ...target.sql, connections, poolSize: 10, durationSec })
-        : undefined
+      let raw: EndpointFigure['raw']
+      let bare: EndpointFigure['bare']
+      if (target.sql) {
+        const sql = target.sql
+        const rawRun = await cpuPerUnit(undefined, async () => {
+          const result = await loadSql({ ...sql, connections, poolSize: 10, durationSec })
+          return result.queriesPerSec * durationSec
+        })
+        raw = { queriesPerSec: Math.round(rawRun.units / durationSec), cpu: rawRun.cpu }
+        bare = await benchBareFastify(sql, { connections, durationSec, logFile })
+      }
       figures.push({
         endpoint: target.endpoint,
         service: target.service.name,
-        ...figure,
-        rawQueriesPerSec: raw?.queriesPerSec,
+        ...figure!,
+        cpu: measured.cpu,
+        raw,
+        bare,
         rssIdleMb,
         rssLoadMb,
       })

@@ -1,7 +1,10 @@
 // `make bench`: every section in one run, on one server, printed as a markdown
 // table and written as JSON to bench/results/latest.json (and latest.md).
-// `pnpm bench --only migrations,startup` runs a subset; `--duration 3` shortens the loads.
-import { mkdirSync, writeFileSync } from 'node:fs'
+// A full run also rewrites the README's results section. `pnpm bench --only
+// migrations,startup` runs a subset and `--duration 3` shortens the loads (neither
+// touches the README). BENCH_DATABASE_URL measures another server;
+// BENCH_NODE_ARGS="--cpu-prof" profiles the services.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -56,3 +59,16 @@ const markdown = renderReport(report)
 writeFileSync(path.join(resultsDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`)
 writeFileSync(path.join(resultsDir, 'latest.md'), markdown)
 console.log(markdown)
+
+// A full run (every section, full duration) is what the README shows.
+if (!only && !values.duration) {
+  const readme = fileURLToPath(new URL('../../README.md', import.meta.url))
+  const text = readFileSync(readme, 'utf8')
+  const start = '<!-- bench:start -->'
+  const end = '<!-- bench:end -->'
+  const from = text.indexOf(start)
+  const to = text.indexOf(end)
+  if (from < 0 || to < from) throw new Error(`README.md has no ${start} ... ${end} section`)
+  writeFileSync(readme, `${text.slice(0, from + start.length)}\n${markdown}${text.slice(to)}`)
+  console.error('bench: README.md updated')
+}

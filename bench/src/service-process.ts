@@ -1,7 +1,7 @@
 // Starts a service the way `make run` and the images do (`node dist/server.js`,
 // its own role URL), and measures it from outside: time to /readyz 200 and RSS.
 import { type ChildProcess, spawn } from 'node:child_process'
-import { createWriteStream, readFileSync } from 'node:fs'
+import { closeSync, openSync, readFileSync } from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
 import { freePort } from '@app/db/embedded'
@@ -40,15 +40,22 @@ export async function startService(options: {
   timeoutMs?: number
 }): Promise<RunningService> {
   const port = Number(options.env.PORT ?? (await freePort()))
+  const log = openSync(options.logFile, 'a')
   const started = performance.now()
-  const child = spawn(process.execPath, [options.entry], {
+  // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the services under load.
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? []
+  const child = spawn(process.execPath, [...nodeArgs, options.entry], {
     cwd: path.dirname(path.dirname(options.entry)),
-    env: { PATH: process.env.PATH ?? '', ...options.env, PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      PATH: process.env.PATH ?? '',
+      ...options.env,
+      PORT: String(port),
+    },
+    // The service writes its log lines straight to the file: piped through this
+    // process they would cost the load generator CPU that the service's figures pay for.
+    stdio: ['ignore', log, log],
   })
-  const log = createWriteStream(options.logFile, { flags: 'a' })
-  child.stdout!.pipe(log)
-  child.stderr!.pipe(log)
+  closeSync(log)
   const baseUrl = `http://127.0.0.1:${port}`
   const deadline = Date.now() + (options.timeoutMs ?? 30_000)
   let exited = false

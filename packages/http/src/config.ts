@@ -1,8 +1,8 @@
 // Configuration comes from the environment, validated once at startup against a
 // TypeBox schema. Every problem is reported with the variable's name and what was
 // expected, and the process never starts half-configured.
-import { Ajv } from 'ajv'
 import { type Static, type TObject, type TProperties, Type } from 'typebox'
+import { makeAjv } from './validation.js'
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -11,7 +11,7 @@ export class ConfigError extends Error {
   }
 }
 
-const ajv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, strict: false })
+const ajv = makeAjv({ allErrors: true, coerceTypes: true })
 
 /** Reads the schema's variables (and only those) from `env`; empty strings count as unset. */
 export function loadEnv<T extends TObject>(schema: T, env: Record<string, string | undefined>): Static<T> {

@@ -6,6 +6,7 @@ import {
   ApiError,
   createServiceApp,
   errorResponses,
+  invalidSchemasIn,
   Page,
   PageQuery,
   type ServiceApp,
@@ -222,6 +223,17 @@ describe('docs', () => {
     await SwaggerParser.validate(structuredClone(document))
     expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/items', '/healthz', '/readyz']))
     expect(document.paths['/items'].post.responses['422']).toBeDefined()
+  })
+
+  test('every schema it serves is valid JSON Schema (startup skips that check)', async () => {
+    const document = (await app.inject('/openapi.json')).json()
+    expect(invalidSchemasIn(document)).toEqual([])
+    // The check itself finds a bad schema, wherever it sits.
+    document.paths['/items'].post.requestBody.content['application/json'].schema.properties.name.minLength =
+      'x'
+    expect(invalidSchemasIn(document)).toEqual([
+      expect.stringMatching(/^#\/paths\/\/items\/post\/requestBody\/.*\/schema: .*minLength/),
+    ])
   })
 
   test('/ redirects to /docs, which serves Swagger UI from this server', async () => {

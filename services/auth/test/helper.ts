@@ -44,7 +44,7 @@ export async function buildTestApp(env: Record<string, string> = {}): Promise<Te
       done()
     },
   })
-  const logger = { ...(loggerOptions({ level: 'trace', name: 'auth' }) as object), stream }
+  const logger = loggerOptions({ level: 'trace', name: 'auth' }, stream)
   const app = await buildApp(config, { logger })
   await app.ready()
   app.lifecycle.markReady()

@@ -1,0 +1,64 @@
+// CPU time from /proc, to say where a request's CPU goes: the service process,
+// the PostgreSQL server's processes (when they run on this machine) and the load
+// generator (this process). On 2 shared cores that split, not one process, sets
+// the throughput.
+import { readdirSync, readFileSync } from 'node:fs'
+
+const TICKS_PER_SECOND = 100 // USER_HZ on Linux
+
+/** utime + stime of one process, in seconds. */
+export function processCpuSeconds(pid: number): number {
+  // Fields after the ")" that ends the command name: utime is the 12th, stime the 13th.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND
+}
+
+/** CPU seconds of each process named postgres on this machine, by pid. */
+export function postgresCpuByPid(): Map<number, number> {
+  const byPid = new Map<number, number>()
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      if (stat.includes(' (postgres) ')) byPid.set(Number(entry), processCpuSeconds(Number(entry)))
+    } catch {
+      // The process ended between readdir and read.
+    }
+  }
+  return byPid
+}
+
+/** CPU PostgreSQL spent between two readings: backends that ended in between are not counted. */
+function postgresCpuSince(before: Map<number, number>): number {
+  let total = 0
+  for (const [pid, seconds] of postgresCpuByPid()) total += seconds - (before.get(pid) ?? 0)
+  return total
+}
+
+export interface CpuSplit {
+  /** CPU µs per request (or query) of the server under test, PostgreSQL and the load generator. */
+  serverUs: number
+  postgresUs: number
+  loadUs: number
+}
+
+/** Measures the CPU that `work` costs each party, per unit of what it returns a count of. */
+export async function cpuPerUnit(
+  serverPid: number | undefined,
+  work: () => Promise<number>,
+): Promise<{ units: number; cpu: CpuSplit }> {
+  const server0 = serverPid ? processCpuSeconds(serverPid) : 0
+  const postgres0 = postgresCpuByPid()
+  const self0 = process.cpuUsage()
+  const units = await work()
+  const self = process.cpuUsage(self0)
+  const perUnit = (seconds: number) => (units > 0 ? Math.round((seconds / units) * 1e6) : 0)
+  return {
+    units,
+    cpu: {
+      serverUs: serverPid ? perUnit(processCpuSeconds(serverPid) - server0) : 0,
+      postgresUs: perUnit(postgresCpuSince(postgres0)),
+      loadUs: perUnit((self.user + self.system) / 1e6),
+    },
+  }
+}

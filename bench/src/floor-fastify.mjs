@@ -1,0 +1,21 @@
+// The floor for a DB-read endpoint: bare Fastify 5 and a pg pool of 10 (the
+// services' default), one route that reads a row by the id in its path with a
+// named (prepared) statement; further parameters (billing's user id, which the
+// service takes from the token) are fixed. No logging, validation or auth.
+import Fastify from 'fastify'
+import pg from 'pg'
+
+const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 })
+const fixed = JSON.parse(process.env.FLOOR_PARAMS ?? '[]').slice(1)
+const app = Fastify({ logger: false })
+app.get('/readyz', async () => ({ status: 'ready' }))
+app.get('/row/:id', async (request, reply) => {
+  const { rows } = await pool.query({
+    name: 'floor_row',
+    text: process.env.FLOOR_SQL,
+    values: [request.params.id, ...fixed],
+  })
+  if (rows.length === 0) return reply.code(404).send({ error: 'not found' })
+  return rows[0]
+})
+await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' })
