@@ -42,23 +42,35 @@ export interface CpuSplit {
   loadUs: number
 }
 
-/** Measures the CPU that `work` costs each party, per unit of what it returns a count of. */
+/**
+ * Measures the CPU that `work` costs each party, per unit of what it returns a count
+ * of. `work` calls `done()` once the load is over, before it closes connections: a
+ * backend that has exited can no longer be read.
+ */
 export async function cpuPerUnit(
   serverPid: number | undefined,
-  work: () => Promise<number>,
+  work: (done: () => void) => Promise<number>,
 ): Promise<{ units: number; cpu: CpuSplit }> {
   const server0 = serverPid ? processCpuSeconds(serverPid) : 0
   const postgres0 = postgresCpuByPid()
   const self0 = process.cpuUsage()
-  const units = await work()
-  const self = process.cpuUsage(self0)
+  let spent: { server: number; postgres: number; self: NodeJS.CpuUsage } | undefined
+  const done = () => {
+    spent ??= {
+      server: serverPid ? processCpuSeconds(serverPid) - server0 : 0,
+      postgres: postgresCpuSince(postgres0),
+      self: process.cpuUsage(self0),
+    }
+  }
+  const units = await work(done)
+  done()
   const perUnit = (seconds: number) => (units > 0 ? Math.round((seconds / units) * 1e6) : 0)
   return {
     units,
     cpu: {
-      serverUs: serverPid ? perUnit(processCpuSeconds(serverPid) - server0) : 0,
-      postgresUs: perUnit(postgresCpuSince(postgres0)),
-      loadUs: perUnit((self.user + self.system) / 1e6),
+      serverUs: perUnit(spent!.server),
+      postgresUs: perUnit(spent!.postgres),
+      loadUs: perUnit((spent!.self.user + spent!.self.system) / 1e6),
     },
   }
 }

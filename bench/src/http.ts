@@ -169,8 +169,8 @@ export async function benchHttp(
       let bare: EndpointFigure['bare']
       if (target.sql) {
         const sql = target.sql
-        const rawRun = await cpuPerUnit(undefined, async () => {
-          const result = await loadSql({ ...sql, connections, poolSize: 10, durationSec })
+        const rawRun = await cpuPerUnit(undefined, async (done) => {
+          const result = await loadSql({ ...sql, connections, poolSize: 10, durationSec, onLoadEnd: done })
           return result.queriesPerSec * durationSec
         })
         raw = { queriesPerSec: Math.round(rawRun.units / durationSec), cpu: rawRun.cpu }

@@ -40,6 +40,8 @@ export async function loadSql(options: {
   connections: number
   poolSize: number
   durationSec: number
+  /** Called when the load is over, before the pool's connections close. */
+  onLoadEnd?: () => void
 }): Promise<{ queriesPerSec: number }> {
   const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize })
   const query = { name: 'bench_raw', text: options.text, values: options.values }
@@ -54,6 +56,7 @@ export async function loadSql(options: {
       }
     }),
   )
+  options.onLoadEnd?.()
   await pool.end()
   return { queriesPerSec: Math.round(count / options.durationSec) }
 }

@@ -59,14 +59,17 @@ export const lifecyclePlugin = fp(
       if (state === 'stopping') reply.header('connection', 'close')
       done(null, payload)
     })
-    app.addHook('onRequest', async (request, reply) => {
+    // Callback-style hooks on the hot path: an async hook costs a promise per request.
+    app.addHook('onRequest', (request, reply, done) => {
       if (state === 'starting' && !ALWAYS_OPEN.test(request.url)) {
-        return reply.code(503).header('retry-after', '1').send({
+        reply.code(503).header('retry-after', '1').send({
           statusCode: 503,
           code: 'SERVICE_STARTING',
           message: 'the service is starting (waiting for the database or applying migrations); retry shortly',
         })
+        return
       }
+      done()
     })
 
     app.get(

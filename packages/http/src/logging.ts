@@ -61,25 +61,31 @@ export function baseServerOptions(options: {
   }
 }
 
+// Callback-style hooks: they run on every request, and an async hook costs a promise each.
 export function registerRequestLogging(app: FastifyInstance, mode: 'all' | 'errors' | 'none'): void {
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id)
+    done(null, payload)
   })
   if (mode === 'none') return
-  app.addHook('onResponse', async (request, reply) => {
-    // Probes (/healthz, /readyz) would drown the log; they opt out per route.
-    if ((request.routeOptions.config as { requestLog?: boolean }).requestLog === false) return
+  app.addHook('onResponse', (request, reply, done) => {
     const status = reply.statusCode
-    if (mode === 'errors' && status < 400) return
-    const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info'
-    request.log[level](
-      {
-        method: request.method,
-        url: request.url,
-        statusCode: status,
-        ms: Math.round(reply.elapsedTime * 10) / 10,
-      },
-      'request',
-    )
+    // Probes (/healthz, /readyz) would drown the log; they opt out per route.
+    const quiet =
+      (request.routeOptions.config as { requestLog?: boolean }).requestLog === false ||
+      (mode === 'errors' && status < 400)
+    if (!quiet) {
+      const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info'
+      request.log[level](
+        {
+          method: request.method,
+          url: request.url,
+          statusCode: status,
+          ms: Math.round(reply.elapsedTime * 10) / 10,
+        },
+        'request',
+      )
+    }
+    done()
   })
 }
