@@ -4,12 +4,16 @@ import type { EndpointFigure } from './http.js'
 import type { MigrationFigures } from './migrations.js'
 import type { StartupFigures } from './startup.js'
 
+// Columns padded to their widest cell: the layout the repository's formatter (Biome)
+// gives markdown tables, so the README section a run rewrites stays formatted.
 function tableOf(headers: string[], rows: (string | number)[][]): string {
-  return [
-    `| ${headers.join(' | ')} |`,
-    `|${headers.map(() => '---').join('|')}|`,
-    ...rows.map((row) => `| ${row.join(' | ')} |`),
-  ].join('\n')
+  const cells = [headers, ...rows].map((row) => row.map(String))
+  const widths = headers.map((_, column) => Math.max(3, ...cells.map((row) => [...row[column]!].length)))
+  const line = (row: string[]) =>
+    `| ${row.map((cell, column) => cell + ' '.repeat(widths[column]! - [...cell].length)).join(' | ')} |`
+  return [line(cells[0]!), line(widths.map((width) => '-'.repeat(width))), ...cells.slice(1).map(line)].join(
+    '\n',
+  )
 }
 
 const ratio = (value: number, reference: number) => (reference > 0 ? (value / reference).toFixed(2) : '-')
