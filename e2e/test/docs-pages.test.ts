@@ -6,13 +6,13 @@
 // the steps of that one visit, in order; each builds on the previous ones.
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
+import { freePort } from '@app/db/embedded'
 import { createTestDatabase, type TestDatabase } from '@app/db/testing'
 import { serviceUrl } from '@app/ops'
 import pg from 'pg'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, expect, inject, test } from 'vitest'
 import { launchChromium } from './support/browser.js'
-import { freePort } from './support/free-port.js'
 import { type ServiceProcess, startService } from './support/service-process.js'
 import { authorize, execute, openDocs } from './support/swagger-ui.js'
 

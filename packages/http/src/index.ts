@@ -7,6 +7,7 @@ export {
   toServiceConfig,
 } from './config.js'
 export { createServiceApp, type ServiceApp, type ServiceAppOptions } from './create-app.js'
+export { type DatabasePluginOptions, databasePlugin } from './database-plugin.js'
 export type { DocsOptions } from './docs.js'
 export {
   ApiError,

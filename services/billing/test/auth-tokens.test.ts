@@ -2,10 +2,10 @@
 // what is accepted, what is 401, key rotation, and what happens when the keys or
 // auth cannot be reached. (The same checks against the real auth: e2e.test.ts.)
 import { randomUUID } from 'node:crypto'
+import { freePort } from '@app/db/embedded'
 import { SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { bearer, buildTestApp, countRows, createDatabase, type TestDatabase } from './helper.js'
-import { freePort } from './support/free-port.js'
 import {
   createSigningKey,
   type KeyServer,

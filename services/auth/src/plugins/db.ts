@@ -1,8 +1,7 @@
-// The service's pool and Drizzle instance, created when the app is built and
-// closed when it closes. Repositories receive `app.db`, never `app`.
-import { createServiceDatabase, type ServiceDatabase } from '@app/db'
-import type { FastifyInstance } from 'fastify'
-import fp from 'fastify-plugin'
+// The service's pool and Drizzle instance (the shared databasePlugin), typed for
+// the auth schema. Repositories receive `app.db`, never `app`.
+import type { ServiceDatabase } from '@app/db'
+import { databasePlugin } from '@app/http'
 import * as schema from '../db/schema.js'
 
 export type AuthDatabase = ServiceDatabase<typeof schema>
@@ -14,20 +13,4 @@ declare module 'fastify' {
   }
 }
 
-export const dbPlugin = fp(
-  async (app: FastifyInstance, options: { url: string; poolMax: number; statementTimeoutMs: number }) => {
-    const database = createServiceDatabase({
-      url: options.url,
-      applicationName: 'auth',
-      schema,
-      max: options.poolMax,
-      statementTimeoutMs: options.statementTimeoutMs,
-      onIdleError: (error) =>
-        app.log.warn({ err: error }, 'idle database connection lost; the pool replaces it'),
-    })
-    app.decorate('database', database)
-    app.decorate('db', database.db)
-    app.addHook('onClose', () => database.close())
-  },
-  { name: 'db' },
-)
+export const dbPlugin = databasePlugin('auth', schema)

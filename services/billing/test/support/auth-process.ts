@@ -3,8 +3,8 @@
 // database as the auth role. Billing never imports auth's code.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { freePort } from '@app/db/embedded'
 import { discoverServices } from '@app/ops'
-import { freePort } from './free-port.js'
 
 export interface AuthProcess {
   url: string
