@@ -30,7 +30,11 @@ unexport svc msg steps custom
 $(foreach v,$(filter-out svc msg steps custom,$(.VARIABLES)),$(if $(filter command line,$(origin $(v))),$(eval override export $(v) := $$(value $(v)))))
 
 # Runs turbo's (cached) build for the given filters; prints its output only if it fails.
-build_quietly = out=$$($(PNPM) turbo run build --output-logs=errors-only $(1) 2>&1) \
+# Several `make run` started at once would otherwise all rebuild the same dist/ files
+# after an edit, one of them rewriting a bundle another is starting: with flock
+# (util-linux) they take turns, and all but the first find turbo's cache warm.
+LOCK_BUILD := $(shell command -v flock >/dev/null 2>&1 && echo 'flock .tools/build.lock')
+build_quietly = out=$$($(LOCK_BUILD) $(PNPM) turbo run build --output-logs=errors-only $(1) 2>&1) \
 	|| { printf '%s\n' "$$out" >&2; echo "build failed" >&2; exit 1; }
 DOCKER_UP = docker info >/dev/null 2>&1
 COMPOSE = $(shell docker compose version >/dev/null 2>&1 && echo 'docker compose' || echo docker-compose)
@@ -73,7 +77,7 @@ stop: ## Stop the docker-compose stack (data kept) and any leftover embedded dat
 	@if $(DOCKER_UP); then $(COMPOSE) down; else echo "stop: no Docker engine is reachable: no docker-compose stack to stop"; fi
 	@$(call stop_embedded,stop)
 
-clean: ## Delete dev data: the docker-compose postgres volume and .dev/ (embedded database)
+clean: ## Delete dev data: the docker-compose postgres volume and .dev/ (embedded database, dev secrets)
 	@if $(DOCKER_UP); then echo "clean: removing the docker-compose containers and the postgres volume"; $(COMPOSE) down --volumes; \
 	else echo "clean: no Docker engine is reachable: no docker-compose volume to remove"; fi
 	@$(call stop_embedded,clean)
@@ -81,6 +85,8 @@ clean: ## Delete dev data: the docker-compose postgres volume and .dev/ (embedde
 	if [ ! -e "$$dir" ]; then echo "clean: $$dir does not exist: no embedded development data to remove"; \
 	elif [ -f "$$dir/PG_VERSION" ]; then echo "clean: removing $$dir (the embedded development database, all its data)"; rm -rf "$$dir"; \
 	else echo "clean: $$dir is not a PostgreSQL data directory: left alone" >&2; exit 1; fi
+	@dir="$${DEV_SECRETS_DIR:-.dev/secrets}"; \
+	if [ -d "$$dir" ]; then echo "clean: removing $$dir (development-only secrets: auth's signing key)"; rm -rf "$$dir"; fi
 	@rmdir .dev 2>/dev/null || true
 
 # Stops an embedded dev database left running (e.g. after make dev was killed): fast shutdown.
@@ -125,7 +131,7 @@ typecheck: $(INSTALLED) ## Type-check every package and service
 format: $(INSTALLED) ## Rewrite files to the project's format
 	$(PNPM) biome check --write .
 
-bench: $(INSTALLED) ## Benchmarks (migrations, startup, HTTP), written to bench/results/
+bench: $(INSTALLED) ## Benchmarks (migrations, startup, HTTP, login rate limit), written to bench/results/
 	@if [ -f bench/package.json ] && grep -q '"bench":' bench/package.json; then \
 	  $(call build_quietly,) && $(PNPM) --filter ./bench run bench; \
 	else echo "bench: no benchmarks yet (bench/ has no bench script)"; fi

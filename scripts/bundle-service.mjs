@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Bundles a service (run from its folder) into dist/server.js with esbuild.
+// Bundles a service (run from its folder) with esbuild: dist/server.js (the
+// service) and dist/migrate.js (its one-shot migration entry, for a pre-deploy job).
 // Why: loading ~2,000 small ESM files (typebox, drizzle, fastify, ...) costs
 // about 0.9 s at every start on these machines; one file starts in ~0.2 s.
 // Native addons stay external (resolved from the service's node_modules), and
@@ -37,8 +38,11 @@ const pgSkipsCloudflareProbe = {
 
 rmSync(outdir, { recursive: true, force: true })
 await build({
-  entryPoints: [path.join(serviceDir, 'src', 'server.ts')],
-  outfile: path.join(outdir, 'server.js'),
+  entryPoints: {
+    server: path.join(serviceDir, 'src', 'server.ts'),
+    migrate: path.join(serviceDir, 'src', 'migrate.ts'),
+  },
+  outdir,
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -66,4 +70,4 @@ const require = createRequire(path.join(serviceDir, 'node_modules', '@app', 'htt
 const swaggerUiDir = path.dirname(require.resolve('@fastify/swagger-ui/package.json'))
 if (!existsSync(path.join(swaggerUiDir, 'static'))) throw new Error(`no static/ in ${swaggerUiDir}`)
 cpSync(path.join(swaggerUiDir, 'static'), path.join(outdir, 'static'), { recursive: true })
-console.log(`bundled ${path.relative(process.cwd(), path.join(outdir, 'server.js')) || 'dist/server.js'}`)
+console.log('bundled dist/server.js and dist/migrate.js')

@@ -3,7 +3,8 @@
 // concurrency and pgbench -S: the report shows every endpoint as a fraction of
 // what the database itself serves here. RSS of each service idle and under load.
 import { fileURLToPath } from 'node:url'
-import { bootstrapServices, type ServiceInfo, serviceUrl } from '@app/ops'
+import { bootstrapServices, ownerUrl, runtimeUrl, type ServiceInfo } from '@app/ops'
+import { authSigningKeyEnv } from './auth-signing-key.js'
 import { type CpuSplit, cpuPerUnit } from './cpu.js'
 import { benchDatabase } from './database.js'
 import { type HttpFigure, loadHttp, loadSql, pgbenchSelectOnly, sampleRss } from './load.js'
@@ -82,20 +83,29 @@ export async function benchHttp(
   const running: RunningService[] = []
   try {
     await bootstrapServices(database.url, [auth, billing], {})
-    const authUrl = serviceUrl(database.url, auth, {})
-    const billingUrl = serviceUrl(database.url, billing, {})
+    const authUrl = runtimeUrl(database.url, auth, {})
+    const billingUrl = runtimeUrl(database.url, billing, {})
     // Production settings: default logging (one line per request), default pool.
     const authProcess = await startService({
       entry: auth.entry,
       name: 'auth',
-      env: { DATABASE_URL: authUrl, AUTH_TOKEN_RATE_LIMIT_MAX: '1000' },
+      env: {
+        DATABASE_URL: authUrl,
+        MIGRATION_DATABASE_URL: ownerUrl(database.url, auth, {}),
+        AUTH_TOKEN_RATE_LIMIT_MAX: '1000',
+        ...authSigningKeyEnv(),
+      },
       logFile,
     })
     running.push(authProcess)
     const billingProcess = await startService({
       entry: billing.entry,
       name: 'billing',
-      env: { DATABASE_URL: billingUrl, AUTH_URL: authProcess.baseUrl },
+      env: {
+        DATABASE_URL: billingUrl,
+        MIGRATION_DATABASE_URL: ownerUrl(database.url, billing, {}),
+        AUTH_URL: authProcess.baseUrl,
+      },
       logFile,
     })
     running.push(billingProcess)

@@ -2,6 +2,7 @@
 // the issue's target.
 import type { EndpointFigure } from './http.js'
 import type { MigrationFigures } from './migrations.js'
+import type { RateLimitFigure, RateLimitFigures } from './rate-limit.js'
 import type { StartupFigures } from './startup.js'
 
 // Columns padded to their widest cell: the layout the repository's formatter (Biome)
@@ -17,6 +18,21 @@ function tableOf(headers: string[], rows: (string | number)[][]): string {
 }
 
 const ratio = (value: number, reference: number) => (reference > 0 ? (value / reference).toFixed(2) : '-')
+/** A fraction as a percentage: two significant digits however small, whole from 10 % up. */
+function percentOf(value: number, reference: number): string {
+  if (reference <= 0) return '-'
+  const percent = (100 * value) / reference
+  return `${percent >= 10 ? Math.round(percent) : percent.toPrecision(2)} %`
+}
+/** Milliseconds to about three significant digits. */
+const ms = (value: number) =>
+  `${value < 1 ? value.toFixed(3) : value < 10 ? value.toFixed(2) : value.toFixed(1)} ms`
+/** How many times the reference: whole from 10 up. */
+function timesOf(value: number, reference: number): string {
+  if (reference <= 0) return '-'
+  const times = value / reference
+  return `× ${times >= 10 ? Math.round(times) : times.toFixed(1)}`
+}
 
 export function renderReport(report: Record<string, unknown>): string {
   const parts: string[] = []
@@ -173,5 +189,58 @@ export function renderReport(report: Record<string, unknown>): string {
       ),
     )
   }
+  const rateLimit = report.rateLimit as RateLimitFigures | undefined
+  if (rateLimit) parts.push(...renderRateLimit(rateLimit))
   return `${parts.join('\n\n')}\n`
+}
+
+function renderRateLimit(figures: RateLimitFigures): string[] {
+  const login = (concurrency: number) =>
+    figures.figures.find((f) => f.subject === 'login (argon2id verify)' && f.concurrency === concurrency)
+  const cpuUs = (f: RateLimitFigure) => f.clientUs + f.serverUs
+  const redis = 'missing' in figures.redis ? undefined : figures.redis.version
+  const parts = [
+    `### Login rate limit: one check beside one login (${figures.durationSec} s per row)`,
+    tableOf(
+      [
+        'operation',
+        'addresses',
+        'concurrency',
+        'per second',
+        'p50',
+        'p99',
+        'CPU µs: client + server',
+        "p50: % of a login's",
+        "CPU: % of a login's",
+        'per second: × logins/s',
+      ],
+      figures.figures.map((f) => {
+        const reference = login(f.concurrency)
+        return [
+          f.subject,
+          f.addresses,
+          f.concurrency,
+          f.perSec,
+          ms(f.p50Ms),
+          ms(f.p99Ms),
+          f.serverUs ? `${f.clientUs} + ${f.serverUs}` : `${f.clientUs}`,
+          reference ? percentOf(f.p50Ms, reference.p50Ms) : '-',
+          reference ? percentOf(cpuUs(f), cpuUs(reference)) : '-',
+          reference ? timesOf(f.perSec, reference.perSec) : '-',
+        ]
+      }),
+    ),
+    [
+      `A check is one \`incr\` of @fastify/rate-limit's store contract: auth's PostgreSQL store`,
+      `(one upsert in auth.login_rate_limits, a pg pool of ${figures.poolMax} as the service runs it, durable commits)`,
+      redis
+        ? `and the library's Redis store (ioredis, redis-server ${redis} without persistence).`
+        : '(the Redis store was not measured: redis-server is missing).',
+      `"Many" spreads the checks over 10,000 client addresses; "one" is a guesser's single address, every check`,
+      `on one key (all counted, verified after the run). The UNLOGGED rows are the same store on the table made`,
+      `UNLOGGED (no WAL flush at commit; not what auth runs). A login is one argon2id verification (${figures.argon2});`,
+      `server CPU is PostgreSQL's (every postgres process on this machine) or redis-server's.`,
+    ].join(' '),
+  ]
+  return parts
 }

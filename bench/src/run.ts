@@ -1,8 +1,8 @@
 // `make bench`: every section in one run, on one server, printed as a markdown
 // table and written as JSON to bench/results/latest.json (and latest.md).
 // A full run also rewrites the README's results section. `pnpm bench --only
-// migrations,startup` runs a subset and `--duration 3` shortens the loads (neither
-// touches the README). BENCH_DATABASE_URL measures another server;
+// migrations,startup` runs a subset (of migrations, startup, http, rate-limit) and
+// `--duration 3` shortens the loads (neither touches the README). BENCH_DATABASE_URL measures another server;
 // BENCH_NODE_ARGS="--cpu-prof" profiles the services.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -13,6 +13,7 @@ import { discoverServices } from '@app/ops'
 import { startBenchServer } from './database.js'
 import { benchHttp } from './http.js'
 import { benchMigrations } from './migrations.js'
+import { benchRateLimit } from './rate-limit.js'
 import { renderReport } from './report.js'
 import { benchStartup } from './startup.js'
 
@@ -49,6 +50,12 @@ try {
     console.error('bench: HTTP throughput and memory...')
     report.http = await benchHttp(server.adminUrl, services, logFile, {
       durationSec: values.duration ? Number(values.duration) : 10,
+    })
+  }
+  if (wanted('rate-limit')) {
+    console.error('bench: login rate limit stores...')
+    report.rateLimit = await benchRateLimit(server.adminUrl, services.find((s) => s.name === 'auth')!, {
+      durationSec: values.duration ? Number(values.duration) : 5,
     })
   }
 } finally {

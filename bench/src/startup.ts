@@ -2,7 +2,8 @@
 // apply its migrations) and with migrations already applied; beside a bare
 // node + pg + http process, the floor of any service start on this machine.
 import { fileURLToPath } from 'node:url'
-import { bootstrapServices, type ServiceInfo, serviceUrl } from '@app/ops'
+import { bootstrapServices, type ServiceInfo, serviceConnections } from '@app/ops'
+import { authSigningKeyEnv } from './auth-signing-key.js'
 import { benchDatabase } from './database.js'
 import { startService } from './service-process.js'
 import { median, round } from './timing.js'
@@ -26,9 +27,16 @@ export async function benchStartup(adminUrl: string, services: ServiceInfo[], lo
       const database = await benchDatabase(adminUrl, `start_${service.name}`)
       try {
         await bootstrapServices(database.url, [service], {})
-        const env = { DATABASE_URL: serviceUrl(database.url, service, {}), LOG_LEVEL: 'info' }
+        const env = { ...serviceConnections(database.url, service, {}), LOG_LEVEL: 'info' }
         for (const samples of [empty, migrated]) {
-          const running = await startService({ entry: service.entry, name: service.name, env, logFile })
+          // The other services ignore auth's variable.
+          const serviceEnv = { ...env, ...authSigningKeyEnv() }
+          const running = await startService({
+            entry: service.entry,
+            name: service.name,
+            env: serviceEnv,
+            logFile,
+          })
           samples.push(running.readyMs)
           await running.stop()
         }

@@ -4,11 +4,13 @@
 // the half-done migration may be visible; on restart the ledger and the schema
 // are consistent and the slow migration completes, exactly once.
 import { readMigrationFolder } from '@app/db'
-import { afterAll, beforeAll, expect, test } from 'vitest'
-import { bootstrappedDatabase, eventually, query, roleUrl, sessionsOf } from './support/databases.js'
+import { withDatabase } from '@app/db/testing'
+import { afterAll, beforeAll, expect, inject, test } from 'vitest'
+import { bootstrappedDatabase, eventually, query, serviceDatabase, sessionsOf } from './support/databases.js'
 import { saveFigures } from './support/figures.js'
 import { copyServiceWithMigrations, type ServiceCopy } from './support/service-copy.js'
 import { killLeftovers, type StartOptions, startService, waitUntilReady } from './support/service-process.js'
+import { newSigningKey } from './support/tokens.js'
 
 const SLOW_MIGRATION = {
   tag: '9000_drill_slow',
@@ -49,7 +51,9 @@ const appliedBy = (lines: ReturnType<Awaited<ReturnType<typeof startService>>['l
 test('kill -9 during a slow migration, then a restart: consistent ledger and schema, migration completed once', async () => {
   const files = readMigrationFolder(copy.migrationsFolder)
   const expected = files.map((file) => ({ when: file.when, hash: file.hash }))
-  const options: StartOptions = { name: 'auth', dir: copy.dir, databaseUrl: roleUrl(database.url, 'auth') }
+  const options: StartOptions = { name: 'auth', dir: copy.dir, ...serviceDatabase(database.url, 'auth') }
+  // auth does not start without a signing key; both starts share one, as a restart does.
+  options.env = { AUTH_JWT_PRIVATE_KEY: (await newSigningKey()).pem }
 
   const first = await startService(options)
   const sleeping = await eventually(
@@ -79,12 +83,17 @@ test('kill -9 during a slow migration, then a restart: consistent ledger and sch
   expect(await query(database.url, 'SELECT * FROM auth.drill_crash')).toEqual([
     { id: 1, note: 'before the sleep', after_sleep: true },
   ])
-  const tables = await query<{ relname: string }>(
-    database.url,
-    `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = 'auth' AND c.relkind = 'r' ORDER BY c.relname`,
-  )
-  expect(tables.map((t) => t.relname)).toEqual(['__drizzle_migrations', 'drill_crash', 'users'])
+  // auth's own tables, as the migrated template holds them, plus the drill's one.
+  const tablesIn = async (url: string) =>
+    (
+      await query<{ relname: string }>(
+        url,
+        `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = 'auth' AND c.relkind = 'r' ORDER BY c.relname`,
+      )
+    ).map((t) => t.relname)
+  const template = withDatabase(database.url, inject('testRun').prepared.template!)
+  expect(await tablesIn(database.url)).toEqual([...(await tablesIn(template)), 'drill_crash'].sort())
   // Each migration was applied by exactly one of the two processes, the slow one by the second.
   expect([...appliedBy(first.logEntries()), ...appliedBy(second.logEntries())].sort()).toEqual(
     files.map((file) => file.name).sort(),

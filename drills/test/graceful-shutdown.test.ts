@@ -38,9 +38,7 @@ const targets: Target[] = [
     service: 'auth',
     table: 'auth.users',
     async start(databaseUrl) {
-      const target = await startAuth(databaseUrl, await newSigningKey(), {
-        env: { DB_STATEMENT_TIMEOUT_MS: '0' },
-      })
+      const target = await startAuth(databaseUrl, await newSigningKey())
       return {
         target,
         write: (n) => ({
@@ -60,7 +58,7 @@ const targets: Target[] = [
     table: 'billing.subscriptions',
     async start(databaseUrl) {
       const auth = await startAuth(databaseUrl, await newSigningKey())
-      const target = await startBilling(databaseUrl, auth.baseUrl, { env: { DB_STATEMENT_TIMEOUT_MS: '0' } })
+      const target = await startBilling(databaseUrl, auth.baseUrl)
       const token = await login(auth, await register(auth))
       return {
         target,
@@ -149,4 +147,29 @@ describe.each(targets)('$service', ({ service, table, start }) => {
     const total = await query<{ n: number }>(database.url, `SELECT count(*)::int AS n FROM ${table}`)
     expect(total[0]?.n).toBe(ids.length)
   })
+})
+
+test('SIGTERM with a drain period: /readyz answers 503 at once, requests are still served until it ends, then exit 0', async () => {
+  const database = await migratedDatabase('drain')
+  const target = await startAuth(database.url, await newSigningKey(), { env: { SHUTDOWN_DRAIN_MS: '1500' } })
+  countFault('SIGTERM with a drain period')
+  target.child.kill('SIGTERM')
+  // The probes fail as soon as the process has handled the signal, so a load balancer takes the instance out...
+  const readyz = await eventually(async () => {
+    const response = await send(target.baseUrl, { method: 'GET', path: '/readyz' })
+    return response.status === 503 && response
+  }, '/readyz to answer 503')
+  expect(readyz.json()).toEqual({ status: 'stopping', checks: {} })
+  // ...while requests it still receives are answered, each closing its connection.
+  const served: number[] = []
+  for (let i = 0; i < 5; i++) {
+    const response = await send(target.baseUrl, { method: 'GET', path: '/auth/.well-known/jwks.json' })
+    served.push(response.status)
+    expect(response.headers.get('connection')).toBe('close')
+  }
+  expect(served).toEqual([200, 200, 200, 200, 200])
+  expect(target.running).toBe(true)
+  expect(await target.exited).toEqual({ code: 0, signal: null })
+  const log = target.logEntries().map((entry) => entry.msg)
+  expect(log.some((msg) => /requests are served for 1500 ms more \(SHUTDOWN_DRAIN_MS\)/.test(msg))).toBe(true)
 })

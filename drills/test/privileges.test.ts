@@ -1,11 +1,13 @@
-// The walls between the services, tried with each service's own login (the one
-// its process gets): neither role can read, write or alter the other's schema, and
-// neither can create anything in public. Each attempt must fail with SQLSTATE
-// 42501 (insufficient privilege), and the same role doing the same thing in its
-// own schema must succeed, so a failure means the wall, not a broken connection.
+// The walls between the services, tried with each service's own logins: the
+// schema owner (migrations) and the runtime role (requests). Neither service can
+// read, write or alter the other's schema, and nobody can create anything in
+// public; the runtime role cannot change its own schema either (no DDL, no write to
+// the migration ledger). Each attempt must fail with SQLSTATE 42501 (insufficient
+// privilege), and the same role doing what it may in its own schema must succeed,
+// so a failure means the wall, not a broken connection.
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { migratedDatabase, roleUrl, type ServiceName } from './support/databases.js'
+import { migratedDatabase, ownerRoleUrl, runtimeRoleUrl, type ServiceName } from './support/databases.js'
 import { saveFigures } from './support/figures.js'
 
 let databaseUrl: string
@@ -16,9 +18,14 @@ beforeAll(async () => {
 
 afterAll(() => saveFigures(import.meta.filename))
 
-/** Runs each statement as `role` in a transaction that is rolled back; returns the SQLSTATE (or 'ok'). */
-async function attempt(role: ServiceName, statements: string[]): Promise<string[]> {
-  const client = new pg.Client({ connectionString: roleUrl(databaseUrl, role), application_name: 'drills' })
+/** Runs each statement as the role in a transaction that is rolled back; returns the SQLSTATE (or 'ok'). */
+async function attempt(
+  role: ServiceName,
+  statements: string[],
+  as: 'owner' | 'runtime' = 'owner',
+): Promise<string[]> {
+  const url = as === 'owner' ? ownerRoleUrl(databaseUrl, role) : runtimeRoleUrl(databaseUrl, role)
+  const client = new pg.Client({ connectionString: url, application_name: 'drills' })
   await client.connect()
   try {
     const outcomes: string[] = []
@@ -101,6 +108,71 @@ describe.each(walls)('the $role role', ({ role, other, table, column, own }) => 
     const outcomes = await attempt(role, statements)
     expect(Object.fromEntries(statements.map((s, i) => [s, outcomes[i]]))).toEqual(
       Object.fromEntries(statements.map((s) => [s, 'ok'])),
+    )
+  })
+})
+
+const runtimeWalls = [
+  {
+    role: 'auth',
+    other: 'billing',
+    own: 'auth.users',
+    otherTable: 'billing.subscriptions',
+    column: 'username',
+  },
+  {
+    role: 'billing',
+    other: 'auth',
+    own: 'billing.subscriptions',
+    otherTable: 'auth.users',
+    column: 'category',
+  },
+] as const
+
+describe.each(runtimeWalls)('the runtime role $role_app', ({ role, other, own, otherTable, column }) => {
+  test('reads and writes the rows of its own tables, and reads the ledger (the control)', async () => {
+    const statements = [
+      `SELECT count(*) FROM ${own}`,
+      `UPDATE ${own} SET ${column} = ${column}`,
+      `DELETE FROM ${own}`,
+      `SELECT count(*) FROM ${role}.__drizzle_migrations`,
+    ]
+    expect(await attempt(role, statements, 'runtime')).toEqual(statements.map(() => 'ok'))
+  })
+
+  test('cannot change its own schema: no DDL, no TRUNCATE, no write to the migration ledger', async () => {
+    const statements = [
+      `DROP TABLE ${own} CASCADE`,
+      `ALTER TABLE ${own} ADD COLUMN drill_intruder integer`,
+      `ALTER TABLE ${own} DROP COLUMN ${column}`,
+      `CREATE TABLE ${role}.drill_intruder (id integer)`,
+      `CREATE INDEX drill_intruder ON ${own} (${column})`,
+      `TRUNCATE ${own}`,
+      `COMMENT ON TABLE ${own} IS 'drill intruder'`,
+      `CREATE FUNCTION ${role}.drill_intruder() RETURNS integer LANGUAGE sql AS 'SELECT 1'`,
+      `DROP SCHEMA ${role} CASCADE`,
+      `INSERT INTO ${role}.__drizzle_migrations (hash, created_at) VALUES ('forged', 1)`,
+      `UPDATE ${role}.__drizzle_migrations SET hash = 'forged'`,
+      `DELETE FROM ${role}.__drizzle_migrations`,
+      `TRUNCATE ${role}.__drizzle_migrations`,
+      `SELECT nextval('${role}.__drizzle_migrations_id_seq')`,
+    ]
+    const outcomes = await attempt(role, statements, 'runtime')
+    expect(Object.fromEntries(statements.map((s, i) => [s, outcomes[i]]))).toEqual(
+      Object.fromEntries(statements.map((s) => [s, '42501'])),
+    )
+  })
+
+  test(`cannot read or write the ${other} schema, nor create anything in public`, async () => {
+    const statements = [
+      `SELECT * FROM ${otherTable} LIMIT 1`,
+      `DELETE FROM ${otherTable}`,
+      `SELECT * FROM ${other}.__drizzle_migrations`,
+      ...PUBLIC_ATTACKS,
+    ]
+    const outcomes = await attempt(role, statements, 'runtime')
+    expect(Object.fromEntries(statements.map((s, i) => [s, outcomes[i]]))).toEqual(
+      Object.fromEntries(statements.map((s) => [s, '42501'])),
     )
   })
 })

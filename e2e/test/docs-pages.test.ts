@@ -4,17 +4,23 @@
 // billing's page too (its form posts to auth across origins), create a plan and
 // subscribe from the page, then find the row in the database. The tests below are
 // the steps of that one visit, in order; each builds on the previous ones.
+import { generateKeyPairSync } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { freePort } from '@app/db/embedded'
 import { createTestDatabase, type TestDatabase } from '@app/db/testing'
-import { serviceUrl } from '@app/ops'
+import { runtimeUrl } from '@app/ops'
 import pg from 'pg'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, expect, inject, test } from 'vitest'
 import { launchChromium } from './support/browser.js'
 import { type ServiceProcess, startService } from './support/service-process.js'
 import { authorize, execute, openDocs } from './support/swagger-ui.js'
+
+/** auth's signing key: it starts with none only under DEV_SECRETS_DIR. */
+function signingKeyPem(): string {
+  return generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()
+}
 
 /** e2e/test-artifacts/<name>.png (gitignored). */
 function artifact(name: string): string {
@@ -58,12 +64,17 @@ beforeAll(async () => {
   const [authPort, billingPort] = [await freePort(), await freePort()]
   const authUrl = `http://127.0.0.1:${authPort}`
   authPublicUrl = `http://localhost:${authPort}`
-  const urlAs = (name: 'auth' | 'billing') => serviceUrl(database.url, { name, schema: name }, {})
+  // The template is migrated, so nothing is left to apply: the runtime roles' URLs are all they need.
+  const urlAs = (name: 'auth' | 'billing') => runtimeUrl(database.url, { name }, {})
   // Together (billing reaches auth only on requests); each kept as soon as it runs, so afterAll stops it.
   const [authStarted, billingStarted] = await Promise.allSettled([
     startService('auth', {
       port: authPort,
-      env: { DATABASE_URL: urlAs('auth'), AUTH_CORS_ORIGINS: `http://127.0.0.1:${billingPort}` },
+      env: {
+        DATABASE_URL: urlAs('auth'),
+        AUTH_CORS_ORIGINS: `http://127.0.0.1:${billingPort}`,
+        AUTH_JWT_PRIVATE_KEY: signingKeyPem(),
+      },
     }),
     startService('billing', {
       port: billingPort,

@@ -2,7 +2,7 @@
 // or an empty one where only the bootstrap ran (roles and schemas, no migration).
 // Each is dropped after the file.
 import { createTestDatabase, type TestDatabase } from '@app/db/testing'
-import { bootstrapServices, discoverServices, type ServiceInfo, serviceUrl } from '@app/ops'
+import { bootstrapServices, discoverServices, ownerUrl, runtimeUrl, type ServiceInfo } from '@app/ops'
 import pg from 'pg'
 import { afterAll, inject } from 'vitest'
 
@@ -14,9 +14,25 @@ export function service(name: ServiceName): ServiceInfo {
   return found
 }
 
-/** The URL a service process gets: this database, logged in as the service's own role. */
-export function roleUrl(databaseUrl: string, name: ServiceName): string {
-  return serviceUrl(databaseUrl, service(name), {})
+/** This database as the service's schema owner (migrations), e.g. `auth`. */
+export function ownerRoleUrl(databaseUrl: string, name: ServiceName): string {
+  return ownerUrl(databaseUrl, service(name), {})
+}
+
+/** This database as the service's runtime role (requests, DML only), e.g. `auth_app`. */
+export function runtimeRoleUrl(databaseUrl: string, name: ServiceName): string {
+  return runtimeUrl(databaseUrl, service(name), {})
+}
+
+/** What a service process gets, as `make run` gives it: requests as the runtime role, migrations as the owner. */
+export function serviceDatabase(
+  databaseUrl: string,
+  name: ServiceName,
+): { databaseUrl: string; migrationDatabaseUrl: string } {
+  return {
+    databaseUrl: runtimeRoleUrl(databaseUrl, name),
+    migrationDatabaseUrl: ownerRoleUrl(databaseUrl, name),
+  }
 }
 
 export async function migratedDatabase(purpose: string): Promise<TestDatabase> {
@@ -29,11 +45,15 @@ export async function migratedDatabase(purpose: string): Promise<TestDatabase> {
   return database
 }
 
-export async function bootstrappedDatabase(purpose: string): Promise<TestDatabase> {
+/** An empty database where only the bootstrap ran; `env` as `make bootstrap` reads it (e.g. AUTH_STATEMENT_TIMEOUT). */
+export async function bootstrappedDatabase(
+  purpose: string,
+  env: Record<string, string> = {},
+): Promise<TestDatabase> {
   const run = inject('testRun')
   const database = await createTestDatabase(run.adminUrl, { prefix: `${run.prefix}_${purpose}` })
   afterAll(() => database.drop())
-  await bootstrapServices(database.url, discoverServices(), {})
+  await bootstrapServices(database.url, discoverServices(), env)
   return database
 }
 

@@ -38,12 +38,23 @@ export interface LogEntry {
 }
 
 const running = new Set<ServiceProcess>()
+// What other helpers start (pgbouncer, haproxy: see tool-process.ts), killed by the same afterAll.
+const otherLeftovers = new Set<() => Promise<unknown>>()
+
+/** Makes killLeftovers call `kill` (SIGKILL and wait) too; returns the unregistering function. */
+export function registerLeftover(kill: () => Promise<unknown>): () => void {
+  otherLeftovers.add(kill)
+  return () => otherLeftovers.delete(kill)
+}
 
 export interface StartOptions {
   name: string
   /** The folder holding dist/server.js (a service's, or a copy of it). */
   dir: string
+  /** DATABASE_URL: requests, as the runtime role. */
   databaseUrl: string
+  /** MIGRATION_DATABASE_URL: migrations, as the schema owner (default: databaseUrl). */
+  migrationDatabaseUrl?: string
   env?: Record<string, string>
   port?: number
 }
@@ -59,6 +70,9 @@ export async function startService(options: StartOptions): Promise<ServiceProces
       HOST: '127.0.0.1',
       PORT: String(port),
       DATABASE_URL: options.databaseUrl,
+      ...(options.migrationDatabaseUrl ? { MIGRATION_DATABASE_URL: options.migrationDatabaseUrl } : {}),
+      // Stop at once unless a drill measures the drain: nothing routes to these instances.
+      SHUTDOWN_DRAIN_MS: '0',
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -144,10 +158,11 @@ export async function startReadyService(options: StartOptions): Promise<ServiceP
 
 /** After each file: whatever a failed drill left running is killed, not left behind. */
 export async function killLeftovers(): Promise<void> {
-  await Promise.all(
-    [...running].map((proc) => {
+  await Promise.all([
+    ...[...running].map((proc) => {
       if (proc.running) proc.child.kill('SIGKILL')
       return proc.exited
     }),
-  )
+    ...[...otherLeftovers].map((kill) => kill()),
+  ])
 }

@@ -2,7 +2,7 @@
 // few API steps every drill needs (register, log in).
 import { randomBytes } from 'node:crypto'
 import { expect } from 'vitest'
-import { roleUrl, service } from './databases.js'
+import { service, serviceDatabase } from './databases.js'
 import { form, json, send } from './http.js'
 import { type ServiceProcess, type StartOptions, startReadyService } from './service-process.js'
 import type { SigningKey } from './tokens.js'
@@ -13,7 +13,7 @@ export function authOptions(databaseUrl: string, key: SigningKey, extra: Extra =
   return {
     name: 'auth',
     dir: service('auth').dir,
-    databaseUrl: roleUrl(databaseUrl, 'auth'),
+    ...serviceDatabase(databaseUrl, 'auth'),
     ...(extra.port ? { port: extra.port } : {}),
     env: {
       AUTH_JWT_PRIVATE_KEY: key.pem,
@@ -28,7 +28,7 @@ export function billingOptions(databaseUrl: string, authUrl: string, extra: Extr
   return {
     name: 'billing',
     dir: service('billing').dir,
-    databaseUrl: roleUrl(databaseUrl, 'billing'),
+    ...serviceDatabase(databaseUrl, 'billing'),
     ...(extra.port ? { port: extra.port } : {}),
     env: {
       AUTH_URL: authUrl,

@@ -50,6 +50,12 @@ export {
   rollback,
 } from './migrations/rollback.js'
 export {
+  LOCK_TIMEOUT_DEFAULTS,
+  type LockHolder,
+  type LockTimeoutOptions,
+  lockHolders,
+} from './migrations/schema-transaction.js'
+export {
   dropsSchema,
   type IsolationOptions,
   type IsolationViolation,

@@ -1,5 +1,12 @@
 // One service's connection pool and Drizzle instance. Created by the service's db
 // plugin at startup and closed in its onClose hook: no pool exists at import time.
+//
+// Everything here survives a transaction-mode pooler (PgBouncer) between the pool
+// and PostgreSQL: no startup parameter but application_name (PgBouncer refuses
+// others, such as statement_timeout: the request statement timeout is the runtime
+// role's own setting, ALTER ROLE ... SET, applied by the bootstrap), no
+// session-level SET, and named prepared statements can be turned off for poolers
+// that cannot carry them across server connections (PgBouncer before 1.21).
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
 import pg from 'pg'
 import { connectClient, type RetryOptions } from './connect.js'
@@ -12,8 +19,12 @@ export interface ServiceDatabaseOptions<TSchema extends Record<string, unknown>>
   schema?: TSchema
   /** Pool size. Small pools beat large ones on small machines; default 10. */
   max?: number
-  /** Server-side limit per statement; default 5 s. 0 disables it. */
-  statementTimeoutMs?: number
+  /**
+   * Named prepared statements (parsed and planned once per connection). Default
+   * true; false sends every query unnamed, for a transaction pooler that does not
+   * track prepared statements (PgBouncer < 1.21 in transaction mode).
+   */
+  preparedStatements?: boolean
   /** Limit on waiting for a free connection or a new one; default 5 s. */
   connectionTimeoutMs?: number
   /** Called when an idle client fails (for example the server restarted). */
@@ -35,9 +46,9 @@ export function createServiceDatabase<TSchema extends Record<string, unknown> = 
     connectionString: options.url,
     application_name: options.applicationName,
     max: options.max ?? 10,
-    statement_timeout: options.statementTimeoutMs ?? 5_000,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
     idleTimeoutMillis: 30_000,
+    ...(options.preparedStatements === false ? { Client: UnnamedStatementsClient } : {}),
   })
   // Idle clients error when the server goes away; pg emits that on the pool and an
   // unhandled 'error' event would crash the process. The pool replaces the client.
@@ -86,6 +97,28 @@ export function createServiceDatabase<TSchema extends Record<string, unknown> = 
       closed = true
       await pool.end()
     },
+  }
+}
+
+/**
+ * A pg client that sends every query as an unnamed statement. Repositories name
+ * their hot statements (Drizzle's .prepare(name)); pg would Parse each name once per
+ * connection and then only Bind/Execute it, which breaks when a pooler hands the
+ * next transaction another server connection ("prepared statement ... does not
+ * exist"). Dropping the name keeps the repositories' code the same either way.
+ */
+class UnnamedStatementsClient extends pg.Client {
+  // biome-ignore lint/suspicious/noExplicitAny: pg.Client.query has a dozen overloads; all pass through
+  override query(config: any, ...rest: any[]): any {
+    const unnamed =
+      config !== null &&
+      typeof config === 'object' &&
+      typeof config.submit !== 'function' &&
+      typeof config.name === 'string' &&
+      config.name
+        ? { ...config, name: undefined }
+        : config
+    return (super.query as (...args: unknown[]) => unknown)(unnamed, ...rest)
   }
 }
 

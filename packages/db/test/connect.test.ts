@@ -70,21 +70,16 @@ describe('waitForDatabase', () => {
 })
 
 describe('createServiceDatabase', () => {
-  test('names its connections after the service and limits statement time', async () => {
-    const database = createServiceDatabase({
-      url,
-      applicationName: 'billing',
-      statementTimeoutMs: 1234,
-      max: 3,
-    })
+  test('names its connections after the service and sends no other setting (a pooler refuses them)', async () => {
+    const database = createServiceDatabase({ url, applicationName: 'billing', max: 3 })
     try {
       const client = await database.pool.connect()
       try {
-        const { rows } = await client.query<{ app: string; timeout: string }>(
-          `SELECT current_setting('application_name') AS app, current_setting('statement_timeout') AS timeout`,
+        const { rows } = await client.query<{ name: string }>(
+          `SELECT name FROM pg_settings WHERE source = 'client' AND name <> 'client_encoding' ORDER BY name`,
         )
-        expect(rows[0]).toEqual({ app: 'billing', timeout: '1234ms' })
-        await expect(client.query('SELECT pg_sleep(3)')).rejects.toMatchObject({ code: '57014' })
+        // Only what every pooler passes through; the statement timeout is the role's setting.
+        expect(rows.map((r) => r.name)).toEqual(['application_name'])
       } finally {
         client.release()
       }
@@ -96,6 +91,27 @@ describe('createServiceDatabase', () => {
     expect(database.pool.ended).toBe(true)
     // Closing twice is harmless (onClose hooks and signal handlers may both call it).
     await database.close()
+  })
+
+  test.each([
+    [true, ['named_probe']],
+    [false, []],
+  ])('preparedStatements %s: named statements prepared on the connection: %j', async (prepared, expected) => {
+    const database = createServiceDatabase({
+      url,
+      applicationName: 'prepared',
+      max: 1,
+      preparedStatements: prepared,
+    })
+    try {
+      const named = { name: 'named_probe', text: 'SELECT $1::int AS n', values: [7] }
+      expect((await database.pool.query(named)).rows).toEqual([{ n: 7 }])
+      expect((await database.pool.query(named)).rows).toEqual([{ n: 7 }])
+      const { rows } = await database.pool.query<{ name: string }>('SELECT name FROM pg_prepared_statements')
+      expect(rows.map((r) => r.name)).toEqual(expected)
+    } finally {
+      await database.close()
+    }
   })
 
   test('ping is false when the server refuses the login', async () => {

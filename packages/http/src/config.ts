@@ -1,6 +1,7 @@
 // Configuration comes from the environment, validated once at startup against a
 // TypeBox schema. Every problem is reported with the variable's name and what was
 // expected, and the process never starts half-configured.
+import { redactUrl } from '@app/db'
 import { type Static, type TObject, type TProperties, Type } from 'typebox'
 import { makeAjv } from './validation.js'
 
@@ -13,6 +14,12 @@ export class ConfigError extends Error {
 
 const ajv = makeAjv({ allErrors: true, coerceTypes: true })
 
+/** Variables that services no longer read, with what replaced them: set, they stop startup. */
+const RETIRED: Record<string, string> = {
+  DB_STATEMENT_TIMEOUT_MS:
+    "is no longer read: the statement timeout of requests is the runtime role's own setting, so that it holds through a transaction pooler (set at bootstrap from <SERVICE>_STATEMENT_TIMEOUT, or ALTER ROLE <service>_app IN DATABASE <db> SET statement_timeout = '5s'); unset it",
+}
+
 /** Reads the schema's variables (and only those) from `env`; empty strings count as unset. */
 export function loadEnv<T extends TObject>(schema: T, env: Record<string, string | undefined>): Static<T> {
   const input: Record<string, unknown> = {}
@@ -20,19 +27,34 @@ export function loadEnv<T extends TObject>(schema: T, env: Record<string, string
     const value = env[name]
     if (value !== undefined && value !== '') input[name] = value
   }
+  const retired = Object.entries(RETIRED)
+    .filter(([name]) => env[name] !== undefined && env[name] !== '')
+    .map(([name, why]) => `${name} ${why}`)
   const validate = ajv.compile(schema)
-  if (!validate(input)) {
+  if (!validate(input) || retired.length > 0) {
     const problems = (validate.errors ?? []).map((issue) => {
       if (issue.keyword === 'required') {
         const name = String(issue.params.missingProperty)
         return `${name} is required${describe(schema.properties[name])}`
       }
       const name = issue.instancePath.replace(/^\//, '')
-      return `${name} ${issue.message} (got ${JSON.stringify(env[name])})${describe(schema.properties[name])}`
+      return `${name} ${issue.message} (got ${shown(name, env[name])})${describe(schema.properties[name])}`
     })
-    throw new ConfigError(problems)
+    throw new ConfigError([...problems, ...retired])
   }
   return input as Static<T>
+}
+
+/**
+ * A rejected value as the error shows it. A URL's password never appears: a URL
+ * with a host is shown with the password masked, anything else not at all (where
+ * its secret part starts cannot be known).
+ */
+function shown(name: string, value: string | undefined): string {
+  if (value === undefined || !name.endsWith('_URL')) return JSON.stringify(value)
+  return URL.canParse(value) && new URL(value).hostname
+    ? JSON.stringify(redactUrl(value))
+    : 'a value that is not a URL with a host; not shown, it may hold a password'
 }
 
 function describe(property: unknown): string {
@@ -45,7 +67,44 @@ export function serviceEnv(defaults: { port: number }) {
   return {
     DATABASE_URL: Type.String({
       pattern: '^postgres(ql)?://',
-      description: "the service's own connection, postgres://<role>:<password>@host:port/database",
+      description:
+        "the connection requests use, as the service's runtime role (<service>_app: DML only), postgres://<role>:<password>@host:port/database; may point at a transaction-mode pooler",
+    }),
+    MIGRATION_DATABASE_URL: Type.Optional(
+      Type.String({
+        pattern: '^postgres(ql)?://',
+        description:
+          "the connection migrations use, as the schema's owner role (<service>), directly to PostgreSQL (default: DATABASE_URL)",
+      }),
+    ),
+    MIGRATE_ON_START: Type.Boolean({
+      default: true,
+      description:
+        'true: apply pending migrations at start; false: wait until they are applied (by a pre-deploy job running dist/migrate.js)',
+    }),
+    MIGRATION_LOCK_TIMEOUT_MS: Type.Integer({
+      minimum: 0,
+      default: 5000,
+      description:
+        'lock_timeout of each migration statement, in ms (0 = wait forever): a migration never blocks the lock queue longer',
+    }),
+    MIGRATION_LOCK_RETRIES: Type.Integer({
+      minimum: 0,
+      maximum: 100,
+      default: 4,
+      description: 'how many times a migration that hit its lock_timeout is retried (with backoff)',
+    }),
+    SHUTDOWN_DRAIN_MS: Type.Integer({
+      minimum: 0,
+      maximum: 600_000,
+      default: 5000,
+      description:
+        'on SIGTERM, how long /readyz answers 503 while requests are still served (load balancers take the instance out), in ms',
+    }),
+    DB_PREPARED_STATEMENTS: Type.Boolean({
+      default: true,
+      description:
+        'named prepared statements; false for a transaction pooler that cannot carry them (PgBouncer before 1.21)',
     }),
     PORT: Type.Integer({
       minimum: 1,
@@ -80,11 +139,6 @@ export function serviceEnv(defaults: { port: number }) {
       default: 10,
       description: 'connections in the pool',
     }),
-    DB_STATEMENT_TIMEOUT_MS: Type.Integer({
-      minimum: 0,
-      default: 5000,
-      description: 'per-statement limit for requests, in ms (0 = none)',
-    }),
     DB_CONNECT_TIMEOUT_MS: Type.Integer({
       minimum: 0,
       default: 30000,
@@ -109,9 +163,15 @@ export interface ServiceConfig {
   host: string
   logLevel: string
   logRequests: 'all' | 'errors' | 'none'
+  /** Requests: the runtime role, possibly through a pooler. */
   databaseUrl: string
+  /** Migrations: the schema owner, directly. */
+  migrationDatabaseUrl: string
+  migrateOnStart: boolean
+  migrationLock: { timeoutMs: number; retries: number }
+  shutdownDrainMs: number
   dbPoolMax: number
-  dbStatementTimeoutMs: number
+  dbPreparedStatements: boolean
   dbConnectTimeoutMs: number
   bodyLimit: number
   trustProxy: TrustProxy
@@ -126,8 +186,12 @@ export function toServiceConfig(env: ServiceEnv): ServiceConfig {
     logLevel: env.LOG_LEVEL,
     logRequests: env.LOG_REQUESTS,
     databaseUrl: env.DATABASE_URL,
+    migrationDatabaseUrl: env.MIGRATION_DATABASE_URL ?? env.DATABASE_URL,
+    migrateOnStart: env.MIGRATE_ON_START,
+    migrationLock: { timeoutMs: env.MIGRATION_LOCK_TIMEOUT_MS, retries: env.MIGRATION_LOCK_RETRIES },
+    shutdownDrainMs: env.SHUTDOWN_DRAIN_MS,
     dbPoolMax: env.DB_POOL_MAX,
-    dbStatementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
+    dbPreparedStatements: env.DB_PREPARED_STATEMENTS,
     dbConnectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
     bodyLimit: env.BODY_LIMIT_BYTES,
     trustProxy: parseTrustProxy(env.TRUST_PROXY),

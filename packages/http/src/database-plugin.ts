@@ -9,7 +9,8 @@ import fp from 'fastify-plugin'
 export interface DatabasePluginOptions {
   url: string
   poolMax: number
-  statementTimeoutMs: number
+  /** Named prepared statements; false behind a pooler that cannot carry them (DB_PREPARED_STATEMENTS). */
+  preparedStatements: boolean
 }
 
 export function databasePlugin<TSchema extends Record<string, unknown>>(service: string, schema: TSchema) {
@@ -20,7 +21,7 @@ export function databasePlugin<TSchema extends Record<string, unknown>>(service:
         applicationName: service,
         schema,
         max: options.poolMax,
-        statementTimeoutMs: options.statementTimeoutMs,
+        preparedStatements: options.preparedStatements,
         onIdleError: (error) =>
           app.log.warn({ err: error }, 'idle database connection lost; the pool replaces it'),
       })

@@ -174,6 +174,18 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   )
 }
 
+/**
+ * The statement ran into the runtime role's statement_timeout (57014) or a
+ * lock_timeout (55P03): the database is overloaded or a lock is held (a migration,
+ * a long transaction); retrying later is the remedy.
+ */
+export function isDatabaseTimeout(error: unknown): boolean {
+  return rootCauses(error).some((e) => {
+    const code = (e as { code?: unknown }).code
+    return code === '57014' || code === '55P03'
+  })
+}
+
 export interface ErrorBody {
   statusCode: number
   code: string
@@ -206,6 +218,13 @@ export function toErrorBody(error: FastifyError | ApiError | Error, request: Fas
       statusCode: 503,
       code: 'DB_UNAVAILABLE',
       message: 'the database is unavailable; retry shortly',
+    }
+  }
+  if (isDatabaseTimeout(error)) {
+    return {
+      statusCode: 503,
+      code: 'DB_TIMEOUT',
+      message: 'the database did not answer in time (statement or lock timeout); retry shortly',
     }
   }
   const status = fastifyError.statusCode ?? 500

@@ -2,7 +2,9 @@
 // orchestrator sees it alive (/healthz 200) but not ready (/readyz 503) while it
 // waits for the database or applies migrations; every API route answers 503
 // SERVICE_STARTING until then. After that, /readyz runs the service's checks
-// (database reachable, every migration applied) on each probe.
+// (database reachable, every migration applied) on each probe. Once stopping
+// (SIGTERM's drain period, then close), /readyz answers 503 at once while requests
+// are still served, so load balancers take the instance out before it goes.
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Type } from 'typebox'
@@ -16,7 +18,14 @@ export interface ReadinessCheck {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    lifecycle: { readonly state: LifecycleState; markReady(): void }
+    lifecycle: {
+      readonly state: LifecycleState
+      markReady(): void
+      /** /readyz answers 503 from now on; requests are still served, each answer closing its connection. */
+      markStopping(): void
+      /** Runs every readiness check now: name -> passed. */
+      runChecks(): Promise<Record<string, boolean>>
+    }
   }
 }
 
@@ -40,6 +49,12 @@ const NotReadyResponse = Type.Object(readyShape, {
 export const lifecyclePlugin = fp(
   async (app: FastifyInstance, options: { checks: ReadinessCheck[] }) => {
     let state: LifecycleState = 'starting'
+    const runChecks = async () =>
+      Object.fromEntries(
+        await Promise.all(
+          options.checks.map(async ({ name, check }) => [name, await check().catch(() => false)] as const),
+        ),
+      )
     app.decorate('lifecycle', {
       get state() {
         return state
@@ -47,6 +62,10 @@ export const lifecyclePlugin = fp(
       markReady() {
         if (state === 'starting') state = 'ready'
       },
+      markStopping() {
+        state = 'stopping'
+      },
+      runChecks,
     })
     // On close Node stops accepting connections and closes the idle keep-alive ones,
     // once. A connection whose request is still in flight stays open after its answer
@@ -99,9 +118,7 @@ export const lifecyclePlugin = fp(
       },
       async (_request, reply) => {
         if (state !== 'ready') return reply.code(503).send({ status: state, checks: {} })
-        const results = await Promise.all(
-          options.checks.map(async ({ name, check }) => [name, await check().catch(() => false)] as const),
-        )
+        const results = Object.entries(await runChecks())
         const checks = Object.fromEntries(results.map(([name, ok]) => [name, ok ? 'ok' : 'failing'] as const))
         const ok = results.every(([, passed]) => passed)
         return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'unavailable', checks })

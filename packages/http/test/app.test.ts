@@ -206,6 +206,23 @@ describe('lifecycle', () => {
     }
   })
 
+  test('stopping (the drain after SIGTERM): /readyz answers 503 at once, requests are still served, each closing its connection', async () => {
+    const draining = await buildApp()
+    try {
+      draining.lifecycle.markReady()
+      expect((await draining.inject('/readyz')).statusCode).toBe(200)
+      draining.lifecycle.markStopping()
+      const readyz = await draining.inject('/readyz')
+      expect(readyz.statusCode).toBe(503)
+      expect(readyz.json()).toEqual({ status: 'stopping', checks: {} })
+      const api = await draining.inject('/items')
+      expect(api.statusCode).toBe(200)
+      expect(api.headers.connection).toBe('close')
+    } finally {
+      await draining.close()
+    }
+  })
+
   test('when ready, /readyz runs the checks on every probe', async () => {
     expect((await app.inject('/readyz')).json()).toEqual({ status: 'ready', checks: { database: 'ok' } })
     ready = false

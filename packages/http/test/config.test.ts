@@ -56,3 +56,65 @@ describe('TRUST_PROXY', () => {
     )
   })
 })
+
+describe('connections and lifecycle variables', () => {
+  const base = { DATABASE_URL: 'postgres://auth_app:pw@h:5432/d' }
+  test('migrations use MIGRATION_DATABASE_URL, else DATABASE_URL; the rest have production defaults', () => {
+    expect(toServiceConfig(loadEnv(schema, base))).toMatchObject({
+      databaseUrl: base.DATABASE_URL,
+      migrationDatabaseUrl: base.DATABASE_URL,
+      migrateOnStart: true,
+      migrationLock: { timeoutMs: 5000, retries: 4 },
+      shutdownDrainMs: 5000,
+      dbPreparedStatements: true,
+    })
+    const owner = 'postgres://auth:pw@db:5432/d'
+    expect(
+      toServiceConfig(
+        loadEnv(schema, {
+          ...base,
+          MIGRATION_DATABASE_URL: owner,
+          MIGRATE_ON_START: 'false',
+          SHUTDOWN_DRAIN_MS: '0',
+          DB_PREPARED_STATEMENTS: 'false',
+          MIGRATION_LOCK_TIMEOUT_MS: '2000',
+          MIGRATION_LOCK_RETRIES: '0',
+        }),
+      ),
+    ).toMatchObject({
+      migrationDatabaseUrl: owner,
+      migrateOnStart: false,
+      shutdownDrainMs: 0,
+      dbPreparedStatements: false,
+      migrationLock: { timeoutMs: 2000, retries: 0 },
+    })
+  })
+
+  test('DB_STATEMENT_TIMEOUT_MS is refused, saying where the statement timeout lives now', () => {
+    expect(() => loadEnv(schema, { ...base, DB_STATEMENT_TIMEOUT_MS: '5000' })).toThrow(
+      /DB_STATEMENT_TIMEOUT_MS is no longer read: the statement timeout of requests is the runtime role's own setting/,
+    )
+  })
+
+  test('a rejected URL is shown without its password', () => {
+    let message = ''
+    try {
+      loadEnv(schema, {
+        DATABASE_URL: 'mysql://auth_app:hunter2@h/d',
+        MIGRATION_DATABASE_URL: 'nope:hunter2',
+      })
+    } catch (error) {
+      message = (error as Error).message
+    }
+    expect(message).toContain('DATABASE_URL must match pattern')
+    expect(message).toContain('mysql://auth_app:***@h/d')
+    expect(message).toContain('MIGRATION_DATABASE_URL must match pattern')
+    expect(message).not.toContain('hunter2')
+  })
+
+  test('booleans are true or false, named when wrong', () => {
+    expect(() => loadEnv(schema, { ...base, MIGRATE_ON_START: 'sometimes' })).toThrow(
+      /MIGRATE_ON_START must be boolean \(got "sometimes"\)/,
+    )
+  })
+})

@@ -8,7 +8,7 @@ import { describeTarget, redactUrl } from '@app/db'
 import { startEmbeddedPostgres } from '@app/db/embedded'
 import pg from 'pg'
 import { displayPath } from './display-path.js'
-import { discoverServices, repoRoot, type ServiceInfo, UsageError } from './repo.js'
+import { discoverServices, repoRoot, UsageError } from './repo.js'
 
 export type Env = Record<string, string | undefined>
 
@@ -45,23 +45,6 @@ export function devAdminUrl(database = DEV_DATABASE.database, env: Env = {}): st
   return devDatabase(env).url(database)
 }
 
-/** `<SERVICE>_DB_PASSWORD`, or the development default. */
-export function servicePassword(service: Pick<ServiceInfo, 'name'>, env: Env): string {
-  return env[`${service.name.toUpperCase()}_DB_PASSWORD`] || `${service.name}-dev-password`
-}
-
-/** The admin URL's server and database, logged in as the service's own role. */
-export function serviceUrl(
-  adminUrl: string,
-  service: Pick<ServiceInfo, 'name' | 'schema'>,
-  env: Env,
-): string {
-  const url = new URL(adminUrl)
-  url.username = encodeURIComponent(service.schema)
-  url.password = encodeURIComponent(servicePassword(service, env))
-  return url.toString()
-}
-
 async function accepts(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 })
   client.on('error', () => {})
@@ -74,7 +57,6 @@ async function accepts(url: string): Promise<boolean> {
   }
 }
 
-/** The development cluster's application database, created on first use. */
 /**
  * The development cluster's application database, created on first use with
  * every service's role and schema in it, so that `make migrate` and friends work

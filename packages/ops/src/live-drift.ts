@@ -18,9 +18,10 @@ import {
 } from '@app/db'
 import { createTestDatabase } from '@app/db/testing'
 import pg from 'pg'
-import { type Env, serviceUrl } from './admin-database.js'
+import type { Env } from './admin-database.js'
 import { bootstrapServices } from './bootstrap.js'
 import type { ServiceInfo } from './repo.js'
+import { ownerUrl } from './service-roles.js'
 
 export interface LiveDrift {
   /** False when the service was never migrated on this database: nothing to compare. */
@@ -65,7 +66,7 @@ async function referenceCatalog(adminUrl: string, service: ServiceInfo, env: Env
   const scratch = await createTestDatabase(adminUrl, { prefix: `ops_check_${service.name}` })
   try {
     await bootstrapServices(scratch.url, [service], env)
-    const url = serviceUrl(scratch.url, service, env)
+    const url = ownerUrl(scratch.url, service, env)
     await migrate({ url, schema: service.schema, migrationsFolder })
     return await readCatalog({ url, schema: service.schema })
   } finally {
@@ -80,7 +81,7 @@ export async function liveDrift(options: {
 }): Promise<LiveDrift> {
   const { adminUrl, service, env } = options
   if (!(await ledgerExists(adminUrl, service.schema))) return { deployed: false, differences: [] }
-  const url = serviceUrl(adminUrl, service, env)
+  const url = ownerUrl(adminUrl, service, env)
   const report = await status({ url, schema: service.schema, migrationsFolder: service.migrationsFolder })
   const live = await readCatalog({ url, schema: service.schema })
   const applied = new Set(

@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { journalPath, migrate, readCatalog, readJournal, rollback, type SchemaCatalog } from '@app/db'
 import { createTestDatabase } from '@app/db/testing'
-import { serviceUrl } from './admin-database.js'
 import { bootstrapServices } from './bootstrap.js'
 import { discoverServices, requireService } from './repo.js'
+import { ownerUrl } from './service-roles.js'
 
 export function migrationsRoundTrip(names: { service: string; other: string }) {
   const services = discoverServices()
@@ -46,8 +46,8 @@ export function migrationsRoundTrip(names: { service: string; other: string }) {
         prefix: `${run.prefix}_${own.name}_roundtrip`,
       })
       await bootstrapServices(database.url, [own, other], {})
-      ownUrl = serviceUrl(database.url, own, {})
-      otherUrl = serviceUrl(database.url, other, {})
+      ownUrl = ownerUrl(database.url, own, {})
+      otherUrl = ownerUrl(database.url, other, {})
       return () => database.drop()
     },
 

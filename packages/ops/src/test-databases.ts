@@ -4,9 +4,10 @@
 import { migrate } from '@app/db'
 import { createTestDatabase } from '@app/db/testing'
 import pg from 'pg'
-import { type Env, serviceUrl } from './admin-database.js'
+import type { Env } from './admin-database.js'
 import { bootstrapServices } from './bootstrap.js'
 import type { ServiceInfo } from './repo.js'
+import { ownerUrl } from './service-roles.js'
 
 export async function prepareServiceTemplate(options: {
   adminUrl: string
@@ -26,7 +27,7 @@ export async function prepareServiceTemplate(options: {
   await bootstrapServices(database.url, options.services, env)
   for (const service of options.migrateAll ? options.services : [first]) {
     await migrate({
-      url: serviceUrl(database.url, service, env),
+      url: ownerUrl(database.url, service, env),
       schema: service.schema,
       migrationsFolder: service.migrationsFolder,
     })

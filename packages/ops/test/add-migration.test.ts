@@ -7,10 +7,10 @@ import { migrate, readCatalog, readJournal, rollback } from '@app/db'
 import { createTestDatabase } from '@app/db/testing'
 import { beforeAll, describe, expect, inject, test } from 'vitest'
 import { addMigration } from '../src/add-migration.js'
-import { serviceUrl } from '../src/admin-database.js'
 import { bootstrapServices } from '../src/bootstrap.js'
 import { writeDowns } from '../src/down-migrations.js'
 import { UsageError } from '../src/repo.js'
+import { ownerUrl } from '../src/service-roles.js'
 import { fakeService, otherServices, output } from './helpers.js'
 
 const header = `import { integer, pgEnum, pgSchema, text, uuid, varchar } from 'drizzle-orm/pg-core'
@@ -31,7 +31,7 @@ beforeAll(async () => {
   const run = inject('testRun')
   const database = await createTestDatabase(run.adminUrl, { prefix: `${run.prefix}_addmig` })
   await bootstrapServices(database.url, [service], {})
-  url = serviceUrl(database.url, service, {})
+  url = ownerUrl(database.url, service, {})
   return () => database.drop()
 })
 

@@ -7,10 +7,10 @@ import { migrate, readJournal } from '@app/db'
 import { createTestDatabase, type TestDatabase } from '@app/db/testing'
 import { beforeAll, describe, expect, inject, test } from 'vitest'
 import { addMigration } from '../src/add-migration.js'
-import { serviceUrl } from '../src/admin-database.js'
 import { bootstrapServices } from '../src/bootstrap.js'
 import { runCheck } from '../src/check.js'
 import type { ServiceInfo } from '../src/repo.js'
+import { ownerUrl } from '../src/service-roles.js'
 import { fakeService, otherServices, output, sql } from './helpers.js'
 
 const models = (extra = '') => `import { pgSchema, text, uuid, varchar } from 'drizzle-orm/pg-core'
@@ -32,7 +32,7 @@ async function generate(msg: string) {
 
 const migrateLive = () =>
   migrate({
-    url: serviceUrl(live.url, service, {}),
+    url: ownerUrl(live.url, service, {}),
     schema: 'auth',
     migrationsFolder: service.migrationsFolder,
   })

@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, test } from 'vitest'
 import { discoverServices, repoRoot } from '../src/repo.js'
 import { DEFAULT_PORTS } from '../src/stack/ports.js'
 import { SERVICE_START_COMMAND } from '../src/stack/service-process.js'
-import { cleanEnv } from './make-helpers.js'
+import { cleanEnv } from '../src/testing/make.js'
 
 const exec = promisify(execFile)
 const root = repoRoot()
@@ -110,7 +110,7 @@ describe('docker-compose.yml', () => {
     ])
   })
 
-  test('every service: built from infra/docker/Dockerfile, its port, its own role, started once postgres is healthy', () => {
+  test('every service: built from infra/docker/Dockerfile, its port, its own two roles, started once postgres is healthy', () => {
     const database = config.services.postgres!.environment!.POSTGRES_DB
     for (const service of services) {
       const entry = config.services[service.name]!
@@ -123,17 +123,24 @@ describe('docker-compose.yml', () => {
       expect(entry.ports).toEqual([expect.objectContaining({ published: port, target: port })])
       expect(entry.environment?.PORT).toBe(String(port))
       expect(entry.depends_on?.postgres).toEqual({ condition: 'service_healthy' })
-      const url = new URL(entry.environment!.DATABASE_URL!)
-      expect([url.username, url.password, url.host, url.pathname]).toEqual([
-        service.name,
-        `${service.name}-dev-password`,
-        'postgres:5432',
-        `/${database}`,
-      ])
+      // Requests as the runtime role, migrations as the schema's owner, as make dev does.
+      for (const [variable, role] of [
+        ['DATABASE_URL', `${service.name}_app`],
+        ['MIGRATION_DATABASE_URL', service.name],
+      ] as const) {
+        const url = new URL(entry.environment![variable]!)
+        expect([url.username, url.password, url.host, url.pathname]).toEqual([
+          role,
+          `${role}-dev-password`,
+          'postgres:5432',
+          `/${database}`,
+        ])
+      }
       // Only its own credentials: no other URL or password among its variables.
       const others = Object.entries(entry.environment ?? {}).filter(
         ([key, value]) =>
-          key !== 'DATABASE_URL' && (/postgres(ql)?:\/\//.test(value) || /PASSWORD/.test(key)),
+          !/^(MIGRATION_)?DATABASE_URL$/.test(key) &&
+          (/postgres(ql)?:\/\//.test(value) || /PASSWORD/.test(key)),
       )
       expect(others).toEqual([])
     }

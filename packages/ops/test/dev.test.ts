@@ -8,7 +8,7 @@ import { freePort } from '@app/db/embedded'
 import { createTestDatabase, type TestDatabase } from '@app/db/testing'
 import pg from 'pg'
 import { afterEach, beforeAll, describe, expect, inject, test } from 'vitest'
-import { cleanEnv, descendants, MakeJob, make, withoutDocker } from './make-helpers.js'
+import { cleanEnv, descendants, MakeJob, make, withoutDocker } from '../src/testing/make.js'
 
 const jobs: MakeJob[] = []
 function start(args: string[], env: NodeJS.ProcessEnv): MakeJob {
@@ -105,7 +105,7 @@ describe('make dev on an empty machine state (embedded PostgreSQL)', () => {
     const lines = devLines(dev.output)
     expect(lines).toContain(`starting the embedded development database (${path.join(parent, 'postgres')})`)
     expect(lines).toContain(
-      'auth: role existed (password unchanged), schema existed, owner auth; no CREATE on public',
+      'auth: role auth existed (password unchanged), role auth_app existed (password unchanged), schema existed, owner auth, auth_app DML only; no CREATE on public',
     )
     expect((await readyz(ports.billing)).status).toBe(200)
 
@@ -169,17 +169,22 @@ describe('make dev and make run on an admin DATABASE_URL', () => {
       ),
     )
     const urls = environments.map((e) => new URL(e.DATABASE_URL!))
-    expect(urls.map((u) => u.username).sort()).toEqual(['auth', 'billing'])
+    // Requests as the runtime role, migrations as the schema's owner, and no other credential.
+    expect(urls.map((u) => u.username).sort()).toEqual(['auth_app', 'billing_app'])
+    expect(environments.map((e) => new URL(e.MIGRATION_DATABASE_URL!).username).sort()).toEqual([
+      'auth',
+      'billing',
+    ])
     for (const [i, e] of environments.entries()) {
       const others = Object.entries(e).filter(
-        ([key, value]) => key !== 'DATABASE_URL' && /postgres(ql)?:\/\//.test(value),
+        ([key, value]) => !/^(MIGRATION_)?DATABASE_URL$/.test(key) && /postgres(ql)?:\/\//.test(value),
       )
       expect(others).toEqual([])
       expect(Object.keys(e).filter((key) => /^PG|_DB_PASSWORD$|^OPS_/.test(key))).toEqual([])
-      expect(e.PORT).toBe(String(urls[i]!.username === 'auth' ? ports.auth : ports.billing))
+      expect(e.PORT).toBe(String(urls[i]!.username === 'auth_app' ? ports.auth : ports.billing))
     }
 
-    const auth = servers[urls.findIndex((u) => u.username === 'auth')]!
+    const auth = servers[urls.findIndex((u) => u.username === 'auth_app')]!
     process.kill(auth.pid, 'SIGKILL')
     const exit = await dev.exited
     expect(exit.code).not.toBe(0)

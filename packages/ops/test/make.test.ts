@@ -9,7 +9,7 @@ import { createTestDatabase, type TestDatabase, withUser } from '@app/db/testing
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
 import { discoverServices } from '../src/repo.js'
-import { cleanEnv, make, opsErrors, withoutDocker } from './make-helpers.js'
+import { cleanEnv, make, opsErrors, withoutDocker } from '../src/testing/make.js'
 
 const services = discoverServices()
 const serviceList = services.map((s) => s.name).join(', ')
@@ -133,12 +133,21 @@ describe('bootstrap, migrate and status on an admin DATABASE_URL', () => {
     const first = await make(['bootstrap'], env)
     expect(first.code, first.stderr).toBe(0)
     for (const service of services) {
-      expect(first.stdout).toMatch(new RegExp(`^${service.name}: role \\w+.*, schema created`, 'm'))
+      // Roles are cluster-wide: another suite on the same server may have created them.
+      const role = (name: string) => `role ${name} (created|existed \\(password unchanged\\))`
+      expect(first.stdout).toMatch(
+        new RegExp(
+          `^${service.name}: ${role(service.name)}, ${role(`${service.name}_app`)}, schema created`,
+          'm',
+        ),
+      )
     }
     const second = await make(['bootstrap'], env)
     expect(second.code, second.stderr).toBe(0)
     for (const service of services) {
-      expect(second.stdout).toContain(`${service.name}: role existed (password unchanged), schema existed`)
+      expect(second.stdout).toContain(
+        `${service.name}: role ${service.name} existed (password unchanged), role ${service.name}_app existed (password unchanged), schema existed`,
+      )
     }
   })
 

@@ -4,12 +4,15 @@ import { migrationsAppliedCheck } from '@app/db'
 import { createServiceApp } from '@app/http'
 import type { FastifyServerOptions } from 'fastify'
 import type { AuthConfig } from './config.js'
+import { createLoginRateLimitsRepository } from './db/login-rate-limits-repository.js'
 import { migrations } from './db/migrations.js'
 import { createUsersRepository } from './db/users-repository.js'
 import { createPasswordVerifier } from './passwords.js'
 import { authenticatePlugin } from './plugins/authenticate.js'
 import { dbPlugin } from './plugins/db.js'
+import { loginRateLimitSweeperPlugin } from './plugins/login-rate-limit-sweeper.js'
 import { tokensPlugin } from './plugins/tokens.js'
+import { postgresRateLimitStore } from './postgres-rate-limit-store.js'
 import { jwksRoutes } from './routes/jwks.js'
 import { tokenRoutes } from './routes/token.js'
 import { userRoutes } from './routes/users.js'
@@ -59,7 +62,7 @@ export async function buildApp(
   await app.register(dbPlugin, {
     url: config.databaseUrl,
     poolMax: config.dbPoolMax,
-    statementTimeoutMs: config.dbStatementTimeoutMs,
+    preparedStatements: config.dbPreparedStatements,
   })
   migrationsApplied = migrationsAppliedCheck({
     pool: app.database.pool,
@@ -76,12 +79,20 @@ export async function buildApp(
     .warmUp()
     .catch((error) => app.log.error({ err: error }, 'auth: hashing the dummy password failed'))
 
+  // The login limit is counted in the database, so every replica enforces one limit.
+  const loginRateLimits = createLoginRateLimitsRepository(app.db)
+  await app.register(loginRateLimitSweeperPlugin, {
+    loginRateLimits,
+    intervalSeconds: config.tokenRateLimit.sweepIntervalSeconds,
+  })
+
   await app.register(userRoutes, { prefix: '/auth', users })
   await app.register(tokenRoutes, {
     prefix: '/auth',
     users,
     passwords,
     rateLimit: config.tokenRateLimit,
+    rateLimitStore: postgresRateLimitStore(loginRateLimits),
     corsOrigins: config.tokenCorsOrigins,
   })
   await app.register(jwksRoutes, { prefix: '/auth' })

@@ -1,11 +1,11 @@
 // Builds the auth app exactly as production does, on a database of its own cloned
-// from the migrated template, connected as the auth role, with the production
-// logger (redaction included) writing into `logs` instead of stdout.
+// from the migrated template, connected as the runtime role auth_app (DML only),
+// with the production logger (redaction included) writing into `logs` instead of stdout.
 import { generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { Writable } from 'node:stream'
 import { createTestDatabase } from '@app/db/testing'
 import { loggerOptions } from '@app/http'
-import { serviceUrl } from '@app/ops'
+import { runtimeUrl } from '@app/ops'
 import type { LightMyRequestResponse } from 'fastify'
 import pg from 'pg'
 import { afterAll, expect, inject } from 'vitest'
@@ -17,21 +17,34 @@ export interface TestApp {
   config: AuthConfig
   /** Superuser URL of this test's database, for assertions on what it holds. */
   adminUrl: string
-  /** The signing key the app uses, so tests can forge tokens (expired, etc.) with it. */
+  /** The current (signing) key the app uses, so tests can forge tokens (expired, etc.) with it. */
   privateKey: KeyObject
   /** Every log line the app wrote, as JSON text. */
   logs: string[]
 }
 
-export async function buildTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export interface BuildOptions {
+  /** Build another replica of that app: its database (not dropped by this one) and signing key. */
+  replicaOf?: TestApp
+  /** Rewrites auth's database URL, e.g. to reach PostgreSQL through a proxy the test can cut. */
+  databaseUrl?: (url: string) => string | Promise<string>
+}
+
+export async function buildTestApp(
+  env: Record<string, string> = {},
+  options: BuildOptions = {},
+): Promise<TestApp> {
   const run = inject('testRun')
-  const database = await createTestDatabase(run.adminUrl, {
-    prefix: `${run.prefix}_auth`,
-    template: run.prepared.template,
-  })
-  const { privateKey } = generateKeyPairSync('ed25519')
+  const database = options.replicaOf
+    ? { url: options.replicaOf.adminUrl, drop: async () => {} }
+    : await createTestDatabase(run.adminUrl, {
+        prefix: `${run.prefix}_auth`,
+        template: run.prepared.template,
+      })
+  const privateKey = options.replicaOf?.privateKey ?? generateKeyPairSync('ed25519').privateKey
+  const authUrl = runtimeUrl(database.url, { name: 'auth' }, {})
   const config = loadConfig({
-    DATABASE_URL: serviceUrl(database.url, { name: 'auth', schema: 'auth' }, {}),
+    DATABASE_URL: options.databaseUrl ? await options.databaseUrl(authUrl) : authUrl,
     AUTH_JWT_PRIVATE_KEY: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
     // Suites log in more often than a person would; the rate limit test sets its own.
     AUTH_TOKEN_RATE_LIMIT_MAX: '1000',
@@ -52,7 +65,8 @@ export async function buildTestApp(env: Record<string, string> = {}): Promise<Te
     await app.close()
     await database.drop()
   })
-  return { app, config, adminUrl: database.url, privateKey, logs }
+  // config's, not the generated one: a test may configure its own keys in `env`.
+  return { app, config, adminUrl: database.url, privateKey: config.jwt.privateKey, logs }
 }
 
 /** Runs SQL as the superuser on the test's database (bypassing the app). */

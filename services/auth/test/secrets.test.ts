@@ -1,10 +1,14 @@
 // The password hash (and the password) never leave the service: not in any
 // response, not in any log line, whatever the route and outcome. Nor do tokens
-// reach the log.
+// reach the log, nor the private halves of the signing keys.
+import { generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { expect, test } from 'vitest'
 import { bearer, buildTestApp, login, newUser, register, requestToken, sql } from './helper.js'
 
-const { app, adminUrl, logs } = await buildTestApp()
+// A verification key configured as a private key: only its public half may show.
+const retiring = generateKeyPairSync('ed25519').privateKey
+const retiringPem = retiring.export({ format: 'pem', type: 'pkcs8' }).toString()
+const { app, adminUrl, logs, privateKey } = await buildTestApp({ AUTH_JWT_VERIFY_KEYS: retiringPem })
 
 test('no response and no log line contains the password hash or the password', async () => {
   const responses: string[] = []
@@ -53,3 +57,26 @@ test('no response and no log line contains the password hash or the password', a
   // Tokens are credentials too: responses hand them out, logs never hold them.
   for (const line of logs) expect(line).not.toContain(token.split('.')[2])
 })
+
+test('the JWKS and the log hold the public halves of the keys, never a private one', async () => {
+  const jwks = await app.inject('/auth/.well-known/jwks.json')
+  const published = jwks.json<{ keys: Record<string, string>[] }>().keys
+  // Both keys are there (the current one first), so what is absent below is meaningful.
+  expect(published.map((key) => key.x)).toEqual([publicX(privateKey), publicX(retiring)])
+  const pemLines = (key: KeyObject) =>
+    key
+      .export({ format: 'pem', type: 'pkcs8' })
+      .toString()
+      .split('\n')
+      .filter((line) => line && !line.startsWith('-----'))
+  const secrets = [privateKey, retiring].flatMap((key) => [privateD(key), ...pemLines(key)])
+  for (const key of published)
+    expect(Object.keys(key).sort()).toEqual(['alg', 'crv', 'kid', 'kty', 'use', 'x'])
+  for (const text of [jwks.body, ...logs]) {
+    for (const secret of secrets) expect(text).not.toContain(secret)
+  }
+  expect(logs.some((line) => line.includes(published[1]!.kid!))).toBe(true)
+})
+
+const publicX = (key: KeyObject) => key.export({ format: 'jwk' }).x
+const privateD = (key: KeyObject) => key.export({ format: 'jwk' }).d!

@@ -58,7 +58,7 @@ export async function buildApp(
   await app.register(dbPlugin, {
     url: config.databaseUrl,
     poolMax: config.dbPoolMax,
-    statementTimeoutMs: config.dbStatementTimeoutMs,
+    preparedStatements: config.dbPreparedStatements,
   })
   await app.register(authenticatePlugin, {
     authUrl: config.auth.url,

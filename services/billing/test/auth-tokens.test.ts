@@ -138,6 +138,26 @@ describe('key rotation', () => {
     }
   })
 
+  // auth's rotation (services/auth/README.md): the new key B becomes current and A
+  // stays in the set to verify. Tokens from either key pass, whichever one billing sees first.
+  test("auth's JWKS turning from [A] into [B, A]: B's tokens (unknown kid: one refetch) and A's both pass", async () => {
+    const a = await app({ AUTH_JWKS_COOLDOWN_MS: '0' })
+    expect((await listOwn(a, await signToken(key))).statusCode).toBe(200)
+    const next = await createSigningKey()
+    keys.published = [next, key]
+    try {
+      const before = keys.jwksFetches
+      expect((await listOwn(a, await signToken(next))).statusCode).toBe(200)
+      expect(keys.jwksFetches - before).toBe(1)
+      // Fresh tokens (each has its own random sub), not ones billing remembers as verified.
+      expect((await listOwn(a, await signToken(key))).statusCode).toBe(200)
+      expect((await listOwn(a, await signToken(next))).statusCode).toBe(200)
+      expect(keys.jwksFetches - before).toBe(1)
+    } finally {
+      keys.published = [key]
+    }
+  })
+
   test('within the cooldown, unknown kids do not make billing hammer auth', async () => {
     const a = await app({ AUTH_JWKS_COOLDOWN_MS: '600000' })
     expect((await listOwn(a, await signToken(key))).statusCode).toBe(200)

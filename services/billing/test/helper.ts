@@ -1,8 +1,8 @@
 // Builds the billing app exactly as production does, on a database of its own
 // cloned from the migrated template (billing and auth schemas), connected as the
-// billing role.
+// runtime role billing_app (DML only).
 import { createTestDatabase } from '@app/db/testing'
-import { serviceUrl } from '@app/ops'
+import { runtimeUrl } from '@app/ops'
 import { sql } from 'drizzle-orm'
 import { afterAll, inject } from 'vitest'
 import { type BillingApp, buildApp } from '../src/app.js'
@@ -11,7 +11,7 @@ import { type BillingConfig, loadConfig } from '../src/config.js'
 export interface TestDatabase {
   /** Superuser URL of this test's database. */
   adminUrl: string
-  /** The same database as the billing and auth roles. */
+  /** The same database as the runtime roles billing_app and auth_app. */
   billingUrl: string
   authUrl: string
 }
@@ -25,8 +25,8 @@ export async function createDatabase(): Promise<TestDatabase> {
   afterAll(() => database.drop())
   return {
     adminUrl: database.url,
-    billingUrl: serviceUrl(database.url, { name: 'billing', schema: 'billing' }, {}),
-    authUrl: serviceUrl(database.url, { name: 'auth', schema: 'auth' }, {}),
+    billingUrl: runtimeUrl(database.url, { name: 'billing' }, {}),
+    authUrl: runtimeUrl(database.url, { name: 'auth' }, {}),
   }
 }
 

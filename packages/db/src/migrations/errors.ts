@@ -10,6 +10,7 @@ export const MigrationErrorCode = {
   SchemaInvalid: 'MIGRATION_SCHEMA_INVALID',
   DownMissing: 'MIGRATION_DOWN_MISSING',
   RollbackInvalid: 'MIGRATION_ROLLBACK_INVALID',
+  LockTimeout: 'MIGRATION_LOCK_TIMEOUT',
 } as const
 export type MigrationErrorCode = (typeof MigrationErrorCode)[keyof typeof MigrationErrorCode]
 

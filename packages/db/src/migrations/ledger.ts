@@ -4,13 +4,9 @@
 // `status` can say when each migration ran.
 import type pg from 'pg'
 import { MigrationError, MigrationErrorCode } from './errors.js'
+import { inSchemaTransaction, type LockTimeoutOptions } from './schema-transaction.js'
 
 export const LEDGER_TABLE = '__drizzle_migrations'
-
-// First key of the two-key advisory lock: "migr" in ASCII. The second key is the
-// schema's hashtext, so each schema has its own lock and services never wait on
-// each other.
-const LOCK_NAMESPACE = 0x6d696772
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
 
@@ -29,23 +25,6 @@ export function quoteIdent(name: string): string {
 
 export function ledgerTable(schema: string): string {
   return `${quoteIdent(schema)}.${quoteIdent(LEDGER_TABLE)}`
-}
-
-/**
- * Transaction-scoped, so it is released by COMMIT or ROLLBACK (or by the server
- * when the connection dies) and works behind a transaction-mode pooler.
- */
-export async function lockSchema(client: pg.ClientBase, schema: string): Promise<void> {
-  await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_NAMESPACE, schema])
-}
-
-/** Non-blocking variant, for tests and tools that need to know whether a migration is running. */
-export async function tryLockSchema(client: pg.ClientBase, schema: string): Promise<boolean> {
-  const { rows } = await client.query<{ locked: boolean }>(
-    'SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS locked',
-    [LOCK_NAMESPACE, schema],
-  )
-  return rows[0]?.locked === true
 }
 
 export interface LedgerRow {
@@ -89,13 +68,12 @@ async function inspectLedger(client: pg.ClientBase, schema: string): Promise<Led
 export async function ensureLedger(
   client: pg.ClientBase,
   schema: string,
+  options: LockTimeoutOptions = {},
 ): Promise<{ createdSchema: boolean }> {
   const before = await inspectLedger(client, schema)
   if (before.ledgerExists && before.hasAppliedAt) return { createdSchema: false }
 
-  await client.query('BEGIN')
-  try {
-    await lockSchema(client, schema)
+  return inSchemaTransaction(client, schema, options, async () => {
     const state = await inspectLedger(client, schema)
     if (!state.schemaExists) {
       try {
@@ -113,24 +91,45 @@ export async function ensureLedger(
         )
       }
     }
-    await client.query(`CREATE TABLE IF NOT EXISTS ${ledgerTable(schema)} (
-      id SERIAL PRIMARY KEY,
-      hash text NOT NULL,
-      created_at bigint,
-      applied_at timestamptz DEFAULT now()
-    )`)
-    if (state.ledgerExists && !state.hasAppliedAt) {
+    if (!state.ledgerExists) {
+      await client.query(`CREATE TABLE ${ledgerTable(schema)} (
+        id SERIAL PRIMARY KEY,
+        hash text NOT NULL,
+        created_at bigint,
+        applied_at timestamptz DEFAULT now()
+      )`)
+      await keepLedgerOwnerWritable(client, schema)
+    } else if (!state.hasAppliedAt) {
       // A ledger that drizzle-kit created: add the column without backfilling a
       // wrong time into the rows that are already there.
       await client.query(`ALTER TABLE ${ledgerTable(schema)} ADD COLUMN IF NOT EXISTS applied_at timestamptz`)
       await client.query(`ALTER TABLE ${ledgerTable(schema)} ALTER COLUMN applied_at SET DEFAULT now()`)
     }
-    await client.query('COMMIT')
     return { createdSchema: !state.schemaExists }
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {})
-    throw error
-  }
+  })
+}
+
+/**
+ * The schema's default privileges (set by the bootstrap) give the service's runtime
+ * role DML on every new table, the ledger included. Only the owner, which runs the
+ * migrations, may write the ledger: every other grantee keeps at most SELECT (the
+ * runtime role's readiness check reads it).
+ */
+async function keepLedgerOwnerWritable(client: pg.ClientBase, schema: string): Promise<void> {
+  const { rows } = await client.query<{ statement: string }>(
+    `SELECT format('REVOKE %s ON %s %s FROM %s',
+                   string_agg(DISTINCT a.privilege_type, ', '),
+                   CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
+                   c.oid::regclass,
+                   CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(a.grantee::regrole::text) END) AS statement
+       FROM pg_class c, aclexplode(c.relacl) a
+      WHERE c.oid IN (to_regclass($1), to_regclass($2))
+        AND a.grantee <> c.relowner
+        AND a.privilege_type <> 'SELECT'
+      GROUP BY c.oid, c.relkind, a.grantee`,
+    [ledgerTable(schema), `${quoteIdent(schema)}.${quoteIdent(`${LEDGER_TABLE}_id_seq`)}`],
+  )
+  for (const { statement } of rows) await client.query(statement)
 }
 
 /** The ledger's rows, oldest first; empty when there is no ledger yet. Never writes. */

@@ -4,25 +4,20 @@
 // migration runs in its own transaction under a transaction-scoped advisory lock
 // keyed by the schema, and the ledger is read again under that lock, so any number
 // of replicas apply each migration exactly once (drizzle-orm issue 874) and it works
-// behind a transaction-mode pooler; applied files are checked against their hash;
-// and a never-applied migration older than the newest applied one is an error
-// instead of being skipped (drizzle-orm issue 5769).
+// behind a transaction-mode pooler (every setting is SET LOCAL); its statements run
+// under a lock_timeout, retried with backoff; applied files are checked against
+// their hash; and a never-applied migration older than the newest applied one is an
+// error instead of being skipped (drizzle-orm issue 5769).
 import type pg from 'pg'
 import { compareWithLedger, type MigrationStatus } from './compare.js'
 import { excerpt, MigrationError, MigrationErrorCode } from './errors.js'
 import { type MigrationFile, readMigrationFolder } from './folder.js'
-import {
-  assertSchemaName,
-  ensureLedger,
-  ledgerTable,
-  lockSchema,
-  quoteIdent,
-  readLedgerRows,
-} from './ledger.js'
+import { assertSchemaName, ensureLedger, ledgerTable, quoteIdent, readLedgerRows } from './ledger.js'
 import { type MigrationLogger, silentLogger } from './logger.js'
+import { inSchemaTransaction, type LockTimeoutOptions, retryOnLockTimeout } from './schema-transaction.js'
 import { type ConnectionOptions, withConnection } from './session.js'
 
-export interface MigrateOptions extends ConnectionOptions {
+export interface MigrateOptions extends ConnectionOptions, LockTimeoutOptions {
   schema: string
   migrationsFolder: string
   logger?: MigrationLogger
@@ -50,7 +45,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   const files = readMigrationFolder(migrationsFolder)
 
   return withConnection(options, `${schema}-migrate`, async (client) => {
-    await ensureLedger(client, schema)
+    await ensureLedger(client, schema, options)
     const comparison = compareWithLedger(files, await readLedgerRows(client, schema))
     assertConsistent(schema, comparison.migrations)
     if (comparison.unknownRows.length > 0) {
@@ -62,7 +57,12 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
 
     const applied: AppliedMigration[] = []
     for (const { file } of comparison.migrations.filter((m) => m.state === 'pending')) {
-      const durationMs = await applyOne(client, schema, file)
+      const durationMs = await retryOnLockTimeout(
+        client,
+        { schema, name: file.name, file: file.path },
+        { ...options, logger },
+        () => applyOne(client, schema, file, options),
+      )
       if (durationMs === null) continue
       applied.push({ name: file.name, durationMs })
       logger.info(
@@ -102,26 +102,19 @@ function assertConsistent(schema: string, migrations: MigrationStatus[]): void {
 }
 
 /** Applies one migration in its own transaction; null when another runner already did. */
-async function applyOne(client: pg.ClientBase, schema: string, file: MigrationFile): Promise<number | null> {
+async function applyOne(
+  client: pg.ClientBase,
+  schema: string,
+  file: MigrationFile,
+  options: LockTimeoutOptions,
+): Promise<number | null> {
   const started = performance.now()
-  await client.query('BEGIN')
-  try {
-    await lockSchema(client, schema)
+  const appliedHash = await inSchemaTransaction(client, schema, options, async () => {
     const { rows } = await client.query<{ hash: string }>(
       `SELECT hash FROM ${ledgerTable(schema)} WHERE created_at = $1`,
       [file.when],
     )
-    if (rows.length > 0) {
-      await client.query('COMMIT')
-      if (rows[0]!.hash !== file.hash) {
-        throw new MigrationError(
-          MigrationErrorCode.HashMismatch,
-          `${schema}: ${file.name} was applied concurrently from a different file version (hash differs)`,
-          { file: file.path },
-        )
-      }
-      return null
-    }
+    if (rows.length > 0) return rows[0]!.hash
     // Unqualified names in hand-written SQL land in the service's schema, never in public.
     await client.query(`SET LOCAL search_path TO ${quoteIdent(schema)}`)
     for (const [index, statement] of file.statements.entries()) {
@@ -136,12 +129,17 @@ async function applyOne(client: pg.ClientBase, schema: string, file: MigrationFi
       file.hash,
       file.when,
     ])
-    await client.query('COMMIT')
-    return performance.now() - started
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {})
-    throw error
+    return null
+  })
+  if (appliedHash === null) return performance.now() - started
+  if (appliedHash !== file.hash) {
+    throw new MigrationError(
+      MigrationErrorCode.HashMismatch,
+      `${schema}: ${file.name} was applied concurrently from a different file version (hash differs)`,
+      { file: file.path },
+    )
   }
+  return null
 }
 
 /**

@@ -12,20 +12,14 @@ import path from 'node:path'
 import type pg from 'pg'
 import { excerpt, MigrationError, MigrationErrorCode } from './errors.js'
 import { type MigrationFile, readMigrationFolder, splitStatements } from './folder.js'
-import {
-  assertSchemaName,
-  type LedgerRow,
-  ledgerTable,
-  lockSchema,
-  quoteIdent,
-  readLedger,
-} from './ledger.js'
+import { assertSchemaName, type LedgerRow, ledgerTable, quoteIdent, readLedger } from './ledger.js'
 import { type MigrationLogger, silentLogger } from './logger.js'
 import { formatMs } from './migrate.js'
+import { inSchemaTransaction, type LockTimeoutOptions, retryOnLockTimeout } from './schema-transaction.js'
 import { type ConnectionOptions, withConnection } from './session.js'
 import { dropsSchema, touchesLedger } from './sql-lint.js'
 
-export interface RollbackOptions extends ConnectionOptions {
+export interface RollbackOptions extends ConnectionOptions, LockTimeoutOptions {
   schema: string
   migrationsFolder: string
   /** How many of the newest applied migrations to undo. */
@@ -72,7 +66,12 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
     const plan = planRollback(schema, migrationsFolder, files, rows, steps)
     const rolledBack: RolledBackMigration[] = []
     for (const step of plan) {
-      const durationMs = await rollbackOne(client, schema, step)
+      const durationMs = await retryOnLockTimeout(
+        client,
+        { schema, name: step.downName, file: step.file.downPath },
+        { ...options, logger },
+        () => rollbackOne(client, schema, step, options),
+      )
       rolledBack.push({ name: step.file.name, durationMs })
       logger.info(
         { schema, migration: step.file.name, durationMs },
@@ -153,11 +152,14 @@ function planRollback(
   })
 }
 
-async function rollbackOne(client: pg.ClientBase, schema: string, step: RollbackStep): Promise<number> {
+async function rollbackOne(
+  client: pg.ClientBase,
+  schema: string,
+  step: RollbackStep,
+  options: LockTimeoutOptions,
+): Promise<number> {
   const started = performance.now()
-  await client.query('BEGIN')
-  try {
-    await lockSchema(client, schema)
+  await inSchemaTransaction(client, schema, options, async () => {
     const { rows } = await client.query<{ id: number; hash: string }>(
       `SELECT id, hash FROM ${ledgerTable(schema)} ORDER BY created_at DESC, id DESC LIMIT 1`,
     )
@@ -183,10 +185,6 @@ async function rollbackOne(client: pg.ClientBase, schema: string, step: Rollback
       }
     }
     await client.query(`DELETE FROM ${ledgerTable(schema)} WHERE id = $1`, [step.row.id])
-    await client.query('COMMIT')
-    return performance.now() - started
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {})
-    throw error
-  }
+  })
+  return performance.now() - started
 }

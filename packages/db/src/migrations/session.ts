@@ -21,8 +21,9 @@ export async function withConnection<T>(
   if (!options.url) throw new Error('pass either `url` or `client`')
   const client = await connectClient(options.url, { ...options.retry, applicationName })
   try {
-    // Migrations may legitimately run longer than a service's statement timeout.
-    await client.query('SET statement_timeout = 0')
+    // No session-level SET here: behind a transaction pooler it would outlive this
+    // client on a shared server connection. Limits are SET LOCAL, per transaction
+    // (see schema-transaction.ts).
     return await work(client)
   } finally {
     await client.end().catch(() => {})

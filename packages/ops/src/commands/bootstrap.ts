@@ -1,13 +1,21 @@
 import pg from 'pg'
-import { describeAdmin, openAdminDatabase, serviceUrl } from '../admin-database.js'
+import { describeAdmin, openAdminDatabase } from '../admin-database.js'
 import { type BootstrapResult, bootstrapServices } from '../bootstrap.js'
 import type { Command } from '../command.js'
 import { discoverServices, type ServiceInfo } from '../repo.js'
+import { passwordVariable, roleUrl, serviceRoles } from '../service-roles.js'
 
 export function describeBootstrap(result: BootstrapResult): string {
-  const role = result.createdRole ? 'role created' : 'role existed (password unchanged)'
+  const { owner, runtime } = serviceRoles({ name: result.service })
+  const roles = [owner, runtime]
+    .map((role) =>
+      result.createdRoles.includes(role)
+        ? `role ${role} created`
+        : `role ${role} existed (password unchanged)`,
+    )
+    .join(', ')
   const schema = result.createdSchema ? 'schema created' : 'schema existed'
-  return `${result.service}: ${role}, ${schema}, owner ${result.service}; no CREATE on public`
+  return `${result.service}: ${roles}, ${schema}, owner ${owner}, ${runtime} DML only; no CREATE on public`
 }
 
 /** Null when the role logs in with the password its service will use, else why not. */
@@ -24,7 +32,7 @@ export async function loginProblem(url: string): Promise<string | null> {
   }
 }
 
-/** Bootstraps, then says for each service whether it can log in with its password. */
+/** Bootstraps, then says for each service role whether it can log in with its password. */
 export async function bootstrapAndReport(
   adminUrl: string,
   services: ServiceInfo[],
@@ -35,12 +43,12 @@ export async function bootstrapAndReport(
   for (const result of await bootstrapServices(adminUrl, services, env)) {
     out(describeBootstrap(result))
     const service = services.find((s) => s.name === result.service)!
-    const problem = await loginProblem(serviceUrl(adminUrl, service, env))
-    if (problem) {
+    for (const role of Object.values(serviceRoles(service))) {
+      const problem = await loginProblem(roleUrl(adminUrl, role, env))
+      if (!problem) continue
       ok = false
-      const variable = `${service.name.toUpperCase()}_DB_PASSWORD`
       out(
-        `${service.name}: cannot log in as role "${service.name}" (${problem}); the role keeps the password it was created with: set ${variable} to it, or ALTER ROLE ${service.name} PASSWORD '...'`,
+        `${service.name}: cannot log in as role "${role}" (${problem}); the role keeps the password it was created with: set ${passwordVariable(role)} to it, or ALTER ROLE ${role} PASSWORD '...'`,
       )
     }
   }

@@ -1,7 +1,8 @@
 import { consoleLogger, migrate } from '@app/db'
-import { describeAdmin, openAdminDatabase, serviceUrl } from '../admin-database.js'
+import { describeAdmin, openAdminDatabase } from '../admin-database.js'
 import type { Command } from '../command.js'
 import { requireService } from '../repo.js'
+import { ownerUrl } from '../service-roles.js'
 
 export const migrateCommand: Command = {
   name: 'migrate',
@@ -13,7 +14,7 @@ export const migrateCommand: Command = {
     try {
       out(`${service.name}: migrating schema "${service.schema}" on ${describeAdmin(admin)}`)
       await migrate({
-        url: serviceUrl(admin.url, service, env),
+        url: ownerUrl(admin.url, service, env),
         schema: service.schema,
         migrationsFolder: service.migrationsFolder,
         logger: consoleLogger,

@@ -1,7 +1,8 @@
 import { rollback } from '@app/db'
-import { describeAdmin, openAdminDatabase, serviceUrl } from '../admin-database.js'
+import { describeAdmin, openAdminDatabase } from '../admin-database.js'
 import type { Command } from '../command.js'
 import { requireService, UsageError } from '../repo.js'
+import { ownerUrl } from '../service-roles.js'
 
 export function parseSteps(steps: string | undefined): number {
   if (steps === undefined || steps === '') return 1
@@ -24,7 +25,7 @@ export const rollbackCommand: Command = {
         `${service.name}: rolling back ${steps} migration(s) of schema "${service.schema}" on ${describeAdmin(admin)}`,
       )
       await rollback({
-        url: serviceUrl(admin.url, service, env),
+        url: ownerUrl(admin.url, service, env),
         schema: service.schema,
         migrationsFolder: service.migrationsFolder,
         steps,

@@ -1,8 +1,9 @@
 import { redactUrl } from '@app/db'
-import { describeDatabase, openAdminDatabase, serviceUrl } from '../admin-database.js'
+import { describeDatabase, openAdminDatabase } from '../admin-database.js'
 import type { Command } from '../command.js'
 import { displayPath } from '../display-path.js'
 import { requireService } from '../repo.js'
+import { serviceConnections, serviceRoles } from '../service-roles.js'
 import {
   type LogFormat,
   linePrinter,
@@ -14,6 +15,7 @@ import { stopRequests, whenAborted } from '../stack/process-group.js'
 import {
   assertBuilt,
   describeExit,
+  developmentEnv,
   SERVICE_START_COMMAND,
   type ServiceProcess,
   serviceProcessEnv,
@@ -44,14 +46,14 @@ export const runCommand: Command = {
         say('this instance started the embedded database: it stops when this instance stops')
       }
       if (!(await bootstrapAndReport(admin.url, [service], env, say))) return 1
-      const roleUrl = serviceUrl(admin.url, service, env)
+      const connections = serviceConnections(admin.url, service, env)
       say(
-        `${service.name}: ${SERVICE_START_COMMAND.join(' ')} in ${displayPath(service.dir)}, PORT=${env.PORT || '(its default)'}, database ${redactUrl(roleUrl)}`,
+        `${service.name}: ${SERVICE_START_COMMAND.join(' ')} in ${displayPath(service.dir)}, PORT=${env.PORT || '(its default)'}, database ${redactUrl(connections.DATABASE_URL)} (migrations as ${serviceRoles(service).owner})`,
       )
       if (stop.aborted) return 0
       instance = startServiceProcess({
         service,
-        env: serviceProcessEnv(env, roleUrl),
+        env: serviceProcessEnv(env, connections, developmentEnv(env)),
         onLine: prefixedPrinter(service.name, 0, format, out),
       })
       const outcome = await Promise.race([instance.exited, whenAborted(stop).then(() => 'stopped' as const)])

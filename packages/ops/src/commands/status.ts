@@ -1,7 +1,8 @@
 import { type StatusReport, status } from '@app/db'
-import { describeAdmin, openAdminDatabase, serviceUrl } from '../admin-database.js'
+import { describeAdmin, openAdminDatabase } from '../admin-database.js'
 import type { Command } from '../command.js'
 import { requireService } from '../repo.js'
+import { ownerUrl } from '../service-roles.js'
 import { table } from '../table.js'
 
 const timestamp = (date: Date) =>
@@ -42,7 +43,7 @@ export const statusCommand: Command = {
     try {
       out(`${service.name}: schema "${service.schema}" on ${describeAdmin(admin)}`)
       const report = await status({
-        url: serviceUrl(admin.url, service, env),
+        url: ownerUrl(admin.url, service, env),
         schema: service.schema,
         migrationsFolder: service.migrationsFolder,
       })

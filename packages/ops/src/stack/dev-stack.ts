@@ -3,11 +3,12 @@
 // Stops on a stop request or when any service dies: services first, then the
 // database they were using.
 import { redactUrl } from '@app/db'
-import { describeDatabase, openAdminDatabase, serviceUrl } from '../admin-database.js'
+import { describeDatabase, openAdminDatabase } from '../admin-database.js'
 import type { CommandContext } from '../command.js'
 import { bootstrapAndReport } from '../commands/bootstrap.js'
 import { displayPath } from '../display-path.js'
 import { discoverServices, type ServiceInfo } from '../repo.js'
+import { serviceConnections, serviceRoles } from '../service-roles.js'
 import { type LogFormat, linePrinter, postgresPrinter, prefixedPrinter, wantsColor } from './log-format.js'
 import { assertPortFree, devPorts, portVariable } from './ports.js'
 import { stopRequests, whenAborted } from './process-group.js'
@@ -15,6 +16,7 @@ import { waitUntilReady } from './readiness.js'
 import {
   assertBuilt,
   describeExit,
+  developmentEnv,
   SERVICE_START_COMMAND,
   type ServiceProcess,
   serviceProcessEnv,
@@ -58,16 +60,21 @@ export async function runDevStack({ env, out }: CommandContext): Promise<number>
     )
     if (stop.aborted) return 0
     for (const [index, service] of services.entries()) {
-      const roleUrl = serviceUrl(admin.url, service, env)
+      const connections = serviceConnections(admin.url, service, env)
       const port = ports.get(service.name)!
       say(
-        `${service.name}: ${SERVICE_START_COMMAND.join(' ')} in ${displayPath(service.dir)}, port ${port}, database ${redactUrl(roleUrl)}`,
+        `${service.name}: ${SERVICE_START_COMMAND.join(' ')} in ${displayPath(service.dir)}, port ${port}, database ${redactUrl(connections.DATABASE_URL)} (migrations as ${serviceRoles(service).owner})`,
       )
       running.push({
         service,
         instance: startServiceProcess({
           service,
-          env: serviceProcessEnv(env, roleUrl, { ...urls, PORT: String(port), HOST: host }),
+          env: serviceProcessEnv(env, connections, {
+            ...developmentEnv(env),
+            ...urls,
+            PORT: String(port),
+            HOST: host,
+          }),
           onLine: prefixedPrinter(service.name, index, format, out),
         }),
       })

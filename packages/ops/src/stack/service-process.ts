@@ -1,13 +1,14 @@
 // One service process, started exactly as its container image starts it:
 // `node dist/server.js` in the service's folder (the image's WORKDIR holds the
 // same layout), with an environment in which the only database credentials are
-// the service's own.
+// the service's own two roles'.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import path from 'node:path'
 import { createInterface } from 'node:readline'
 import type { Env } from '../admin-database.js'
 import { displayPath } from '../display-path.js'
-import type { ServiceInfo } from '../repo.js'
+import { repoRoot, type ServiceInfo } from '../repo.js'
 
 /** The start command, relative to the service folder; infra/docker/Dockerfile's CMD is the same. */
 export const SERVICE_START_COMMAND = ['node', 'dist/server.js'] as const
@@ -15,22 +16,41 @@ export const SERVICE_START_COMMAND = ['node', 'dist/server.js'] as const
 /**
  * The caller's environment minus every database credential it holds (the admin
  * DATABASE_URL, libpq's PG* variables, other roles' passwords, make's copy of its
- * command line) and the ops plumbing, plus the service's own DATABASE_URL and the
- * given variables.
+ * command line) and the ops plumbing, plus the service's own connections
+ * (DATABASE_URL as its runtime role, MIGRATION_DATABASE_URL as its schema's owner)
+ * and the given variables.
  */
-export function serviceProcessEnv(base: Env, databaseUrl: string, extra: Env = {}): NodeJS.ProcessEnv {
+export function serviceProcessEnv(
+  base: Env,
+  connections: { DATABASE_URL: string; MIGRATION_DATABASE_URL: string },
+  extra: Env = {},
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const [key, value] of Object.entries(base)) {
     if (value === undefined) continue
-    if (key === 'DATABASE_URL' || key === 'TEST_DATABASE_URL') continue
+    if (/^(DATABASE_URL|TEST_DATABASE_URL|MIGRATION_DATABASE_URL)$/.test(key)) continue
     // make passes its command line (DATABASE_URL=... included) down in these.
     if (/^(MAKEFLAGS|MFLAGS|MAKEOVERRIDES|MAKELEVEL)$/.test(key)) continue
     if (/^PG[A-Z]/.test(key) || key.endsWith('_DB_PASSWORD') || /^(OPS|DEV_DB)_/.test(key)) continue
     env[key] = value
   }
   for (const [key, value] of Object.entries(extra)) if (value !== undefined) env[key] = value
-  env.DATABASE_URL = databaseUrl
+  Object.assign(env, connections)
   return env
+}
+
+/**
+ * What `make dev` and `make run` add for local development, unless the caller's
+ * environment sets them: DEV_SECRETS_DIR, the explicit switch that lets a service
+ * create development-only secrets (auth's signing key, shared by every local
+ * instance and kept across restarts), and no drain period on stop (nothing routes
+ * traffic to a local instance, and Ctrl-C should not wait).
+ */
+export function developmentEnv(env: Env): Env {
+  return {
+    DEV_SECRETS_DIR: env.DEV_SECRETS_DIR || path.join(repoRoot(), '.dev', 'secrets'),
+    SHUTDOWN_DRAIN_MS: env.SHUTDOWN_DRAIN_MS || '0',
+  }
 }
 
 export interface ServiceProcess {

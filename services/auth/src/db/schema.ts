@@ -2,7 +2,17 @@
 // owns that schema and nothing else. Enums, if any, must be `auth.enum(...)`, never
 // a bare pgEnum (it would land in public).
 import { sql } from 'drizzle-orm'
-import { boolean, index, pgSchema, text, timestamp, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core'
+import {
+  boolean,
+  index,
+  integer,
+  pgSchema,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+  varchar,
+} from 'drizzle-orm/pg-core'
 
 export const auth = pgSchema('auth')
 
@@ -31,4 +41,18 @@ export const users = auth.table(
     // The keyset order of GET /auth/users.
     index('users_created_at_id_idx').on(table.createdAt, table.id),
   ],
+)
+
+// POST /auth/token's rate limit, shared by every replica: one row per key (route and
+// client address), counting the hits of its current fixed window, which ends at
+// expires_at. Written by src/db/rate-limits-repository.ts, one atomic upsert per hit.
+export const loginRateLimits = auth.table(
+  'login_rate_limits',
+  {
+    key: text('key').primaryKey(),
+    hits: integer('hits').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  // The sweep's lookup of expired windows.
+  (table) => [index('login_rate_limits_expires_at_idx').on(table.expiresAt)],
 )

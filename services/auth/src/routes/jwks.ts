@@ -1,6 +1,6 @@
-// The public half of the signing key, for services that verify auth's tokens
-// without sharing a secret (billing fetches and caches it, and fetches again on
-// an unknown `kid`).
+// The public halves of the key set (the current signing key first), for services
+// that verify auth's tokens without sharing a secret (billing fetches and caches
+// them, and fetches again on an unknown `kid`, which is how a rotation reaches it).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { described } from '../schemas/common.js'
 import { Jwks } from '../schemas/jwks.js'

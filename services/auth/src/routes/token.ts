@@ -1,6 +1,8 @@
 // POST /auth/token: OAuth2's password grant, FastAPI-style, so Swagger UI's
 // Authorize button logs in. Encapsulated: the form parser and the rate limit
 // exist only in this plugin, so every other route stays JSON-only and unlimited.
+// Attempts are counted in auth.login_rate_limits, so the limit holds across replicas,
+// and fail closed: an attempt that cannot be counted is refused before the handler.
 //
 // An unknown user, a wrong password and a disabled account get the same 401, and
 // cost the same argon2 verification (against a dummy hash when there is no user).
@@ -10,7 +12,7 @@
 import { ApiError, errorResponses } from '@app/http'
 import cors, { type FastifyCorsOptions } from '@fastify/cors'
 import formbody from '@fastify/formbody'
-import rateLimit from '@fastify/rate-limit'
+import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import type { UsersRepository } from '../db/users-repository.js'
@@ -23,6 +25,8 @@ export interface TokenRoutesOptions {
   users: UsersRepository
   passwords: PasswordVerifier
   rateLimit: { max: number; windowMs: number }
+  /** Where attempts are counted: shared by every replica (see postgres-rate-limit-store.ts). */
+  rateLimitStore: FastifyRateLimitStoreCtor
   /** Browser origins whose pages may log in here (CORS); ['*'] for any. */
   corsOrigins: readonly string[]
 }
@@ -51,6 +55,11 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async 
   await app.register(formbody)
   await app.register(rateLimit, {
     global: false,
+    store: options.rateLimitStore,
+    // Fail closed: when the store cannot count, its error reaches the error handler
+    // before the route's handler runs (503 DB_UNAVAILABLE with Retry-After when the
+    // database is unreachable, 500 otherwise): no password checked, no token uncounted.
+    skipOnError: false,
     errorResponseBuilder: (_request, context) =>
       new ApiError(
         429,
@@ -78,12 +87,12 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async 
       schema: {
         tags: ['login'],
         summary: 'Log in: exchange a username and password for an access token',
-        description: `OAuth2 password grant (form fields \`username\`, \`password\`, optional \`grant_type=password\`). Returns a short-lived EdDSA-signed JWT; verify it with GET /auth/.well-known/jwks.json. A wrong username or password is 401 INVALID_CREDENTIALS, without saying which. Rate limited per client address: 429 RATE_LIMITED with Retry-After.`,
+        description: `OAuth2 password grant (form fields \`username\`, \`password\`, optional \`grant_type=password\`). Returns a short-lived EdDSA-signed JWT; verify it with GET /auth/.well-known/jwks.json. A wrong username or password is 401 INVALID_CREDENTIALS, without saying which. Rate limited per client address, across every replica: 429 RATE_LIMITED with Retry-After. When the attempt cannot be counted (the database is unavailable), 503 DB_UNAVAILABLE with Retry-After, and the password is not checked.`,
         consumes: [FORM],
         body: TokenForm,
         response: {
           200: described(TokenResponse, 'An access token'),
-          ...errorResponses(401, 413, 415, 422, 429),
+          ...errorResponses(401, 413, 415, 422, 429, 503),
         },
       },
     },

@@ -1,9 +1,11 @@
 // Access tokens per the auth <-> billing contract: EdDSA-signed JWTs with `kid`
 // (the key's RFC 7638 thumbprint), iss, aud, sub (the user's id), username, iat,
-// exp. Verification accepts only EdDSA, so `alg: none` and HS256 (signed with
-// the public key as a secret) are rejected, and checks iss, aud and exp.
-import { errors, jwtVerify, SignJWT } from 'jose'
-import type { SigningKey } from './signing-key.js'
+// exp. The current key of the set signs; verification takes the key the token's
+// kid names from the set (no kid, or a kid not in the set: invalid), accepts only
+// EdDSA, so `alg: none` and HS256 (signed with the public key as a secret) are
+// rejected, and checks iss, aud and exp.
+import { errors, type JWSHeaderParameters, jwtVerify, SignJWT } from 'jose'
+import type { KeySet } from './key-set.js'
 
 export interface TokenOptions {
   issuer: string
@@ -38,7 +40,15 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 // exp; the oldest entries make room past this many.
 const VERIFIED_CACHE_SIZE = 10_000
 
-export function createTokenService(key: SigningKey, options: TokenOptions) {
+export function createTokenService(keys: KeySet, options: TokenOptions) {
+  const { current } = keys
+  // A kid outside the set is a key this service does not trust (another issuer's,
+  // or one retired from the configuration).
+  const keyForToken = (header: JWSHeaderParameters) => {
+    const key = header.kid === undefined ? undefined : keys.byKid.get(header.kid)
+    if (!key) throw new InvalidTokenError('invalid')
+    return key
+  }
   const verified = new Map<string, { principal: Principal; exp: number }>()
   const verifyOptions = {
     algorithms: ['EdDSA'],
@@ -50,17 +60,17 @@ export function createTokenService(key: SigningKey, options: TokenOptions) {
     async issue(user: { id: string; username: string }): Promise<AccessToken> {
       const now = Math.floor(Date.now() / 1000)
       const token = await new SignJWT({ username: user.username })
-        .setProtectedHeader({ alg: 'EdDSA', kid: key.kid, typ: 'JWT' })
+        .setProtectedHeader({ alg: 'EdDSA', kid: current.kid, typ: 'JWT' })
         .setIssuer(options.issuer)
         .setAudience(options.audience)
         .setSubject(user.id)
         .setIssuedAt(now)
         .setExpirationTime(now + options.ttlSeconds)
-        .sign(key.privateKey)
+        .sign(current.privateKey)
       return { access_token: token, token_type: 'bearer', expires_in: options.ttlSeconds }
     },
 
-    /** Throws InvalidTokenError for anything but a current token this service signed. */
+    /** Throws InvalidTokenError for anything but a current token signed by a key of the set. */
     async verify(token: string): Promise<Principal> {
       const known = verified.get(token)
       if (known) {
@@ -70,7 +80,7 @@ export function createTokenService(key: SigningKey, options: TokenOptions) {
       }
       let payload: Awaited<ReturnType<typeof jwtVerify>>['payload']
       try {
-        ;({ payload } = await jwtVerify(token, key.publicKey, verifyOptions))
+        ;({ payload } = await jwtVerify(token, keyForToken, verifyOptions))
       } catch (error) {
         throw new InvalidTokenError(error instanceof errors.JWTExpired ? 'expired' : 'invalid')
       }
@@ -89,7 +99,7 @@ export function createTokenService(key: SigningKey, options: TokenOptions) {
 
     /** The public keys that verify these tokens, as GET /auth/.well-known/jwks.json serves them. */
     jwks() {
-      return { keys: [key.jwk] }
+      return keys.jwks
     },
   }
 }

@@ -1,7 +1,10 @@
 // The real auth service, as a process started the way production starts it
 // (node services/auth/dist/server.js), on a free port, logged in to the test's
-// database as the auth role. Billing never imports auth's code.
+// database as the runtime role auth_app. The template database is migrated
+// already, so it starts as a replica behind a pre-deploy migration job does
+// (MIGRATE_ON_START=false). Billing never imports auth's code.
 import { type ChildProcess, spawn } from 'node:child_process'
+import { generateKeyPairSync } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { freePort } from '@app/db/embedded'
 import { discoverServices } from '@app/ops'
@@ -24,9 +27,14 @@ export async function startAuth(options: { databaseUrl: string }): Promise<AuthP
     env: {
       PATH: process.env.PATH,
       DATABASE_URL: options.databaseUrl,
+      MIGRATE_ON_START: 'false',
       PORT: String(port),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
+      // auth does not start without a signing key (it makes none outside DEV_SECRETS_DIR).
+      AUTH_JWT_PRIVATE_KEY: generateKeyPairSync('ed25519')
+        .privateKey.export({ format: 'pem', type: 'pkcs8' })
+        .toString(),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

@@ -1,9 +1,10 @@
-// Runs the real Makefile targets from the repository root, as a user would.
+// Runs the real Makefile targets from the repository root, as a user would: for the
+// ops tests and the drills (`@app/ops/testing`).
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { repoRoot } from '../src/repo.js'
+import { repoRoot } from '../repo.js'
 
 /**
  * This process's environment without anything that would point make or ops
@@ -12,11 +13,28 @@ import { repoRoot } from '../src/repo.js'
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const [key, value] of Object.entries(process.env)) {
-    if (/^(DATABASE_URL|TEST_DATABASE_URL|MAKEFLAGS|MFLAGS|MAKELEVEL|MAKEOVERRIDES)$/.test(key)) continue
-    if (/^(OPS_|DEV_DB_|PG[A-Z])/.test(key) || /_(PORT|DB_PASSWORD)$/.test(key) || key === 'PORT') continue
+    if (
+      /^(DATABASE_URL|MIGRATION_DATABASE_URL|TEST_DATABASE_URL|MAKEFLAGS|MFLAGS|MAKELEVEL|MAKEOVERRIDES)$/.test(
+        key,
+      )
+    )
+      continue
+    if (/^(OPS_|DEV_DB_|DEV_SECRETS_|SHUTDOWN_|PG[A-Z])/.test(key)) continue
+    if (/_(PORT|DB_PASSWORD|STATEMENT_TIMEOUT)$/.test(key) || key === 'PORT') continue
     env[key] = value
   }
-  return { ...env, NO_COLOR: '1', ...extra }
+  // Development secrets (auth's signing key) in a folder of this run, not the checkout's .dev/.
+  return { ...env, NO_COLOR: '1', DEV_SECRETS_DIR: devSecretsDir(), ...extra }
+}
+
+let secrets: string | undefined
+function devSecretsDir(): string {
+  if (!secrets) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dev-secrets-'))
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
+    secrets = dir
+  }
+  return secrets
 }
 
 let dockerStub: string | undefined
