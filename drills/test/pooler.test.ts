@@ -203,16 +203,19 @@ describe(`${REPLICAS} auth + ${REPLICAS} billing replicas at once through PgBoun
   test("the migrations' settings (statement_timeout, lock_timeout, search_path) never reach another client", async () => {
     const pooled = lastRound!
     const { database } = pooled
-    // The owner role's server connections: the ones 8 replicas' migrations just used.
+    // The owner role's server connections: the ones 8 replicas' migrations just used (the
+    // owner does nothing else), up to the pool's size.
     const used = await query<{ pid: number }>(
       database.url,
       "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND usename = 'auth'",
       [database.name],
     )
-    expect(used.length).toBe(POOL_SIZE)
-    // As many clients as the pool has connections, each in a transaction: together they hold every one.
+    expect(used.length).toBeGreaterThan(0)
+    expect(used.length).toBeLessThanOrEqual(POOL_SIZE)
+    // As many clients as there are such connections, each in a transaction at once: PgBouncer
+    // hands out its idle server connections first, so together they hold every one of them.
     const clients = Array.from(
-      { length: POOL_SIZE },
+      { length: used.length },
       () => new pg.Client({ connectionString: pooled.roleUrl('auth') }),
     )
     try {
