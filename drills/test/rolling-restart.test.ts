@@ -10,6 +10,9 @@
 //    rotation keep working at billing and auth, new ones work everywhere, 0
 //    unexpected 401s.
 import { createPublicKey, randomUUID } from 'node:crypto'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { freePort } from '@app/db/embedded'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { query, type ServiceName } from './support/databases.js'
@@ -74,13 +77,14 @@ function replicaOptions(name: ServiceName, port: number, env: Record<string, str
 
 /** HAProxy's log lines for requests that did not end normally (termination state other than ----), for a failing drill's message. */
 function abnormalProxyLines(): string {
-  return haproxy.logLines
-    .filter((line) => {
-      const state = / - - (\S{4}) \d+\/\d+\//.exec(line)?.[1]
-      return state !== undefined && state !== '----'
-    })
-    .slice(-30)
-    .join('\n')
+  const abnormal = haproxy.logLines.filter((line) => {
+    const state = / - - (\S{4}) \d+\/\d+\//.exec(line)?.[1]
+    return state !== undefined && state !== '----'
+  })
+  // The whole log, for a failure the filter does not explain.
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'drills-haproxy-log-')), 'haproxy.log')
+  writeFileSync(file, `${haproxy.logLines.join('\n')}\n`)
+  return `HAProxy's abnormal request lines (whole log in ${file}):\n${abnormal.slice(-30).join('\n')}`
 }
 
 /** Replaces replica `index` of a service: SIGTERM (drain, exit), then the new one on the same port, ready and back in rotation. */

@@ -79,7 +79,7 @@ export function steadyLoad(options: { ratePerSecond: number; mix: LoadRequest[] 
         },
         (error: unknown) => {
           const cause = (error as { cause?: { code?: string; message?: string } }).cause
-          const outcome = cause?.code ?? cause?.message ?? String(error)
+          const outcome = cause?.code ? `${cause.code} (${cause.message})` : (cause?.message ?? String(error))
           record(request.name, outcome)
           failures.push({ name: request.name, outcome, atMs: Math.round(t0 - started) })
         },
