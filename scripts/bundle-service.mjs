@@ -4,7 +4,7 @@
 // Why: loading ~2,000 small ESM files (typebox, drizzle, fastify, ...) costs
 // about 0.9 s at every start on these machines; one file starts in ~0.2 s.
 // Native addons stay external (resolved from the service's node_modules), and
-// Swagger UI's static assets are copied next to the bundle (see @app/http docs).
+// Swagger UI's static assets are copied next to the bundle (see @app/service docs).
 // So a service's package.json lists as `dependencies` only those externals (what
 // `pnpm deploy --prod` puts in its image); everything bundled is a devDependency.
 import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs'
@@ -66,7 +66,7 @@ await build({
 })
 
 // Swagger UI serves its assets from disk: ship them beside the bundle.
-const require = createRequire(path.join(serviceDir, 'node_modules', '@app', 'http', 'package.json'))
+const require = createRequire(path.join(serviceDir, 'node_modules', '@app', 'service', 'package.json'))
 const swaggerUiDir = path.dirname(require.resolve('@fastify/swagger-ui/package.json'))
 if (!existsSync(path.join(swaggerUiDir, 'static'))) throw new Error(`no static/ in ${swaggerUiDir}`)
 cpSync(path.join(swaggerUiDir, 'static'), path.join(outdir, 'static'), { recursive: true })

@@ -4,7 +4,8 @@
 # without a Docker engine), pgbouncer 1.18 and haproxy 2.6 (the drills' production
 # topology, started by the tests themselves) and redis-server (make bench).
 # Installs them with apt when missing and allowed (root on Debian); otherwise
-# says exactly what to install.
+# says exactly what to install. kubectl (infra/k8s's tests render the manifests
+# with its kustomize) is only checked: Debian has no recent enough one.
 set -euo pipefail
 
 missing=()
@@ -14,7 +15,23 @@ command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
 [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
 [ -x /usr/bin/redis-server ] || missing+=(redis-server)
-[ ${#missing[@]} -eq 0 ] && exit 0
+# kubectl with kustomize v5 (kubectl 1.27+) renders infra/k8s in its tests. No apt
+# install for it: Debian 12's kubernetes-client is 1.20, whose kustomize v2 rejects
+# these kustomizations.
+# Checked after the apt installs below, so that they happen either way.
+check_kubectl() {
+  local major
+  major="$(kubectl version --client 2>/dev/null | sed -n 's/^Kustomize Version: v\([0-9]*\).*/\1/p')"
+  if [ "${major:-0}" -lt 5 ]; then
+    echo "the tests need kubectl 1.27 or later (with kustomize v5) to render infra/k8s: install it from the Kubernetes project's packages (Debian's kubernetes-client 1.20 is too old)" >&2
+    return 1
+  fi
+}
+
+if [ ${#missing[@]} -eq 0 ]; then
+  check_kubectl
+  exit 0
+fi
 
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing test tools with apt: ${missing[*]}"
@@ -41,6 +58,7 @@ if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
   chmod 0755 "$policy"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  check_kubectl
 else
   echo "the tests need: ${missing[*]}; install them, e.g. sudo apt-get install ${missing[*]}" >&2
   exit 1

@@ -4,9 +4,8 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { describeTarget } from '@app/db'
+import { createScratchDatabase, describeTarget, type ScratchDatabase } from '@app/db'
 import { startEmbeddedPostgres } from '@app/db/embedded'
-import { createTestDatabase, type TestDatabase } from '@app/db/testing'
 
 export interface BenchServer {
   adminUrl: string
@@ -36,6 +35,6 @@ export async function startBenchServer(env: NodeJS.ProcessEnv): Promise<BenchSer
 }
 
 let counter = 0
-export function benchDatabase(adminUrl: string, purpose: string): Promise<TestDatabase> {
-  return createTestDatabase(adminUrl, { prefix: `bench_${process.pid}_${purpose}_${counter++}` })
+export function benchDatabase(adminUrl: string, purpose: string): Promise<ScratchDatabase> {
+  return createScratchDatabase(adminUrl, { prefix: `bench_${process.pid}_${purpose}_${counter++}` })
 }

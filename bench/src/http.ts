@@ -3,7 +3,7 @@
 // concurrency and pgbench -S: the report shows every endpoint as a fraction of
 // what the database itself serves here. RSS of each service idle and under load.
 import { fileURLToPath } from 'node:url'
-import { bootstrapServices, ownerUrl, runtimeUrl, type ServiceInfo } from '@app/ops'
+import { bootstrapServices, ownerUrl, runtimeUrl, type ServiceInfo } from '@app/migrations/authoring'
 import { authSigningKeyEnv } from './auth-signing-key.js'
 import { type CpuSplit, cpuPerUnit } from './cpu.js'
 import { benchDatabase } from './database.js'

@@ -6,8 +6,9 @@
 // single hot key); and one login's argon2id verification with auth's parameters.
 // Every check must be counted exactly (checked after each run), or the run fails.
 import { createRequire } from 'node:module'
-import { createServiceDatabase, migrate, silentLogger } from '@app/db'
-import type { ServiceInfo } from '@app/ops'
+import { createServiceDatabase } from '@app/db'
+import { migrate, silentLogger } from '@app/migrations'
+import type { ServiceInfo } from '@app/migrations/authoring'
 import type { FastifyRateLimitStore } from '@fastify/rate-limit'
 import { Redis } from 'ioredis'
 import pg from 'pg'

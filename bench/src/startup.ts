@@ -2,7 +2,7 @@
 // apply its migrations) and with migrations already applied; beside a bare
 // node + pg + http process, the floor of any service start on this machine.
 import { fileURLToPath } from 'node:url'
-import { bootstrapServices, type ServiceInfo, serviceConnections } from '@app/ops'
+import { bootstrapServices, type ServiceInfo, serviceConnections } from '@app/migrations/authoring'
 import { authSigningKeyEnv } from './auth-signing-key.js'
 import { benchDatabase } from './database.js'
 import { startService } from './service-process.js'

@@ -3,8 +3,8 @@
 // database where nothing is migrated; while pg_sleep runs it is killed. Nothing of
 // the half-done migration may be visible; on restart the ledger and the schema
 // are consistent and the slow migration completes, exactly once.
-import { readMigrationFolder } from '@app/db'
-import { withDatabase } from '@app/db/testing'
+import { withDatabase } from '@app/db'
+import { readMigrationFolder } from '@app/migrations'
 import { afterAll, beforeAll, expect, inject, test } from 'vitest'
 import { bootstrappedDatabase, eventually, query, serviceDatabase, sessionsOf } from './support/databases.js'
 import { saveFigures } from './support/figures.js'

@@ -4,7 +4,7 @@
 // ready once the database comes), and restarted under load (503 DB_UNAVAILABLE
 // during the outage, recovery without restarting the service, no acknowledged row
 // lost).
-import { bootstrapServices, discoverServices } from '@app/ops'
+import { bootstrapServices, discoverServices } from '@app/migrations/authoring'
 import pg from 'pg'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { eventually, query } from './support/databases.js'

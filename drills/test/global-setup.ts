@@ -4,8 +4,8 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { testRunSetup } from '@app/db/testing'
-import { discoverServices, prepareServiceTemplate } from '@app/ops'
+import { discoverServices } from '@app/migrations/authoring'
+import { prepareServiceTemplate, testRunSetup } from '@app/testkit'
 import type { TestProject } from 'vitest/node'
 import { collectFigures, formatReport } from './support/report.js'
 

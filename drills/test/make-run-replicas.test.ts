@@ -3,9 +3,10 @@
 // (never bootstrapped: every `make run` bootstraps, so twelve bootstraps race, then
 // twelve services race for the migrations). Several rounds, each on a new database:
 // every instance becomes ready and stops cleanly on Ctrl-C.
+
+import { createScratchDatabase } from '@app/db'
 import { freePort } from '@app/db/embedded'
-import { createTestDatabase } from '@app/db/testing'
-import { cleanEnv, MakeJob } from '@app/ops/testing'
+import { cleanEnv, MakeJob } from '@app/testkit'
 import { afterAll, afterEach, expect, inject, test } from 'vitest'
 import { query } from './support/databases.js'
 import { saveFigures } from './support/figures.js'
@@ -32,7 +33,7 @@ async function readyz(port: number): Promise<number> {
 test(`${PER_SERVICE} make run of each service at once, ${ROUNDS} rounds: all ready, all stop on Ctrl-C`, async () => {
   const run = inject('testRun')
   for (let round = 1; round <= ROUNDS; round++) {
-    const database = await createTestDatabase(run.adminUrl, { prefix: `${run.prefix}_makerun` })
+    const database = await createScratchDatabase(run.adminUrl, { prefix: `${run.prefix}_makerun` })
     try {
       const instances = await Promise.all(
         ['auth', 'billing'].flatMap((svc) =>

@@ -4,7 +4,7 @@
 // rolling deploy, replicas of the previous version stay ready and keep serving when
 // the ledger holds migrations newer than their code.
 import { spawn } from 'node:child_process'
-import { readMigrationFolder } from '@app/db'
+import { readMigrationFolder } from '@app/migrations'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import {
   bootstrappedDatabase,

@@ -10,8 +10,8 @@
 // timeout through the pooler; the migrations' settings never reach another client;
 // and killing the replica that holds a migration's lock lets the others finish.
 import { randomUUID } from 'node:crypto'
-import { readMigrationFolder } from '@app/db'
 import { freePort } from '@app/db/embedded'
+import { readMigrationFolder } from '@app/migrations'
 import pg from 'pg'
 import { afterAll, describe, expect, test } from 'vitest'
 import { eventually, query, service } from './support/databases.js'

@@ -2,8 +2,9 @@
 // where only the bootstrap ran (roles and schemas, no table, no ledger). Every one
 // becomes ready, each ledger holds every migration exactly once, exactly one
 // replica applied each migration, and writes through every replica all land.
-import { readMigrationFolder } from '@app/db'
+
 import { freePort } from '@app/db/embedded'
+import { readMigrationFolder } from '@app/migrations'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { bootstrappedDatabase, query, type ServiceName, service } from './support/databases.js'
 import { countRows, saveFigures } from './support/figures.js'

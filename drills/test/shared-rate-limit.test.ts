@@ -66,7 +66,10 @@ test(`${ATTEMPTS} wrong-password logins from one client over ${REPLICAS} replica
     (replica) =>
       replica.logEntries().filter((entry) => entry.msg === 'request' && entry.url === '/auth/token').length,
   )
-  expect(answeredBy.every((n) => n > 0), JSON.stringify(answeredBy)).toBe(true)
+  expect(
+    answeredBy.every((n) => n > 0),
+    JSON.stringify(answeredBy),
+  ).toBe(true)
   // Even the right password is refused now, from any replica.
   const right = await send(haproxy.url('auth'), {
     method: 'POST',

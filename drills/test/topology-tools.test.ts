@@ -5,8 +5,8 @@
 // SET LOCAL inside the transaction).
 import { randomBytes } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
+import { createScratchDatabase, type ScratchDatabase } from '@app/db'
 import { freePort } from '@app/db/embedded'
-import { createTestDatabase, type TestDatabase } from '@app/db/testing'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
 import { query } from './support/databases.js'
@@ -23,7 +23,7 @@ describe('PgBouncer, transaction mode', () => {
   // Roles are server-wide and other suites share the server: the run's prefix keeps them apart.
   const role = `${run.prefix}_pooled_${randomBytes(3).toString('hex')}`
   const password = randomBytes(12).toString('hex')
-  let database: TestDatabase
+  let database: ScratchDatabase
   let roleCreated = false
   const bouncers: PgBouncer[] = []
 
@@ -45,7 +45,7 @@ describe('PgBouncer, transaction mode', () => {
   }
 
   beforeAll(async () => {
-    database = await createTestDatabase(run.adminUrl, { prefix: `${run.prefix}_pgbouncer` })
+    database = await createScratchDatabase(run.adminUrl, { prefix: `${run.prefix}_pgbouncer` })
     await query(run.adminUrl, `CREATE ROLE ${role} LOGIN PASSWORD '${password}'`)
     roleCreated = true
   })

@@ -7,9 +7,9 @@
 import { generateKeyPairSync } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
+import { createScratchDatabase, type ScratchDatabase } from '@app/db'
 import { freePort } from '@app/db/embedded'
-import { createTestDatabase, type TestDatabase } from '@app/db/testing'
-import { runtimeUrl } from '@app/ops'
+import { runtimeUrl } from '@app/migrations/authoring'
 import pg from 'pg'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, expect, inject, test } from 'vitest'
@@ -31,7 +31,7 @@ function artifact(name: string): string {
 
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost'])
 
-let database: TestDatabase
+let database: ScratchDatabase
 let auth: ServiceProcess
 let billing: ServiceProcess
 /** auth as billing's page reaches it: localhost, while billing's process uses 127.0.0.1. */
@@ -57,7 +57,7 @@ beforeAll(async () => {
   // First, so a machine without Chromium fails at once, before anything starts.
   browser = await launchChromium()
   const run = inject('testRun')
-  database = await createTestDatabase(run.adminUrl, {
+  database = await createScratchDatabase(run.adminUrl, {
     prefix: `${run.prefix}_e2e`,
     template: run.prepared.template,
   })

@@ -1,8 +1,8 @@
 // One Postgres for the run, and a template database in which both services' roles
 // and schemas exist and both services' migrations were applied as their roles:
 // the test clones it and runs the real auth and billing processes on the clone.
-import { testRunSetup } from '@app/db/testing'
-import { discoverServices, prepareServiceTemplate } from '@app/ops'
+import { discoverServices } from '@app/migrations/authoring'
+import { prepareServiceTemplate, testRunSetup } from '@app/testkit'
 
 export default testRunSetup({
   prepare: async ({ adminUrl, prefix }) => ({

@@ -1,8 +1,14 @@
 // Databases for the drills, on the run's server: a clone of the migrated template,
 // or an empty one where only the bootstrap ran (roles and schemas, no migration).
 // Each is dropped after the file.
-import { createTestDatabase, type TestDatabase } from '@app/db/testing'
-import { bootstrapServices, discoverServices, ownerUrl, runtimeUrl, type ServiceInfo } from '@app/ops'
+import { createScratchDatabase, type ScratchDatabase } from '@app/db'
+import {
+  bootstrapServices,
+  discoverServices,
+  ownerUrl,
+  runtimeUrl,
+  type ServiceInfo,
+} from '@app/migrations/authoring'
 import pg from 'pg'
 import { afterAll, inject } from 'vitest'
 
@@ -35,9 +41,9 @@ export function serviceDatabase(
   }
 }
 
-export async function migratedDatabase(purpose: string): Promise<TestDatabase> {
+export async function migratedDatabase(purpose: string): Promise<ScratchDatabase> {
   const run = inject('testRun')
-  const database = await createTestDatabase(run.adminUrl, {
+  const database = await createScratchDatabase(run.adminUrl, {
     prefix: `${run.prefix}_${purpose}`,
     template: run.prepared.template!,
   })
@@ -49,9 +55,9 @@ export async function migratedDatabase(purpose: string): Promise<TestDatabase> {
 export async function bootstrappedDatabase(
   purpose: string,
   env: Record<string, string> = {},
-): Promise<TestDatabase> {
+): Promise<ScratchDatabase> {
   const run = inject('testRun')
-  const database = await createTestDatabase(run.adminUrl, { prefix: `${run.prefix}_${purpose}` })
+  const database = await createScratchDatabase(run.adminUrl, { prefix: `${run.prefix}_${purpose}` })
   afterAll(() => database.drop())
   await bootstrapServices(database.url, discoverServices(), env)
   return database

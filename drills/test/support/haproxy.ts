@@ -92,7 +92,7 @@ function haproxyConfig(options: HaproxyOptions, ports: Map<string, number>, sock
     '  timeout http-keep-alive 300s',
     // Without it a check must be answered within `inter` (250 ms), which a busy 2-core
     // machine's /readyz (a database round trip) can miss; the connect part stays min(connect, inter).
-    '  timeout check 2s',
+    '  timeout check 3s',
     // X-Forwarded-For: the services see the client's address with TRUST_PROXY=1.
     '  option forwardfor',
     // A replica being replaced refuses connections: every retry goes to another server

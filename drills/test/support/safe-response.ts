@@ -1,7 +1,7 @@
 // What a response to any request, however hostile, must look like: no 5xx, the
 // shared error shape for errors, and nothing of the service's insides (a stack
 // trace, a file path, a driver message, a password hash).
-import { repoRoot } from '@app/ops'
+import { repoRoot } from '@app/migrations/authoring'
 
 // Each names what it catches, for the failure message.
 const LEAKS: [string, RegExp][] = [

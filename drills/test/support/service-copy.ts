@@ -5,7 +5,7 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { type Journal, journalPath, STATEMENT_BREAKPOINT } from '@app/db'
+import { type Journal, journalPath, STATEMENT_BREAKPOINT } from '@app/migrations'
 import { type ServiceName, service } from './databases.js'
 
 export interface ServiceCopy {

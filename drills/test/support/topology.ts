@@ -2,13 +2,13 @@
 // service's owner and runtime roles), a PgBouncer in transaction mode in front of it
 // (Debian's 1.18, stock settings), and the connections a service process gets
 // through it, with the setting the README recommends for that pooler.
-import type { TestDatabase } from '@app/db/testing'
-import { rolePassword, serviceRoles } from '@app/ops'
+import type { ScratchDatabase } from '@app/db'
+import { rolePassword, serviceRoles } from '@app/migrations/authoring'
 import { bootstrappedDatabase, type ServiceName } from './databases.js'
 import { type PgBouncer, startPgBouncer } from './pgbouncer.js'
 
 export interface PooledDatabase {
-  database: TestDatabase
+  database: ScratchDatabase
   pgbouncer: PgBouncer
   /** Through the pooler: requests as `<service>_app`, migrations as `<service>`. */
   connections(name: ServiceName): { databaseUrl: string; migrationDatabaseUrl: string }

@@ -3,7 +3,7 @@
 // the environment passed here. Resolves once /readyz answers 200 (migrated, ready).
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { requireService } from '@app/ops'
+import { requireService } from '@app/migrations/authoring'
 
 export interface ServiceProcess {
   url: string

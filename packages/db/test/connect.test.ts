@@ -1,8 +1,13 @@
 import net from 'node:net'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { freePort } from '../src/embedded.js'
-import { createServiceDatabase, DatabaseUnavailableError, waitForDatabase } from '../src/index.js'
-import { withDatabase, withUser } from '../src/testing/index.js'
+import {
+  createServiceDatabase,
+  DatabaseUnavailableError,
+  waitForDatabase,
+  withDatabase,
+  withUser,
+} from '../src/index.js'
 import { freshDatabase } from './helpers.js'
 
 let url: string

@@ -1,3 +1,3 @@
-import { testRunSetup } from '../src/testing/global-setup.js'
+import { testRunSetup } from '../src/test-run.js'
 
 export default testRunSetup()

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
 import { afterAll, inject } from 'vitest'
-import { createTestDatabase, type TestDatabase } from '../src/testing/index.js'
+import { createScratchDatabase, type ScratchDatabase } from '../src/index.js'
 
 /** A database of this test file's own, dropped after the file. */
-export async function freshDatabase(purpose: string): Promise<TestDatabase> {
+export async function freshDatabase(purpose: string): Promise<ScratchDatabase> {
   const run = inject('testRun')
-  const database = await createTestDatabase(run.adminUrl, { prefix: `${run.prefix}_${purpose}` })
+  const database = await createScratchDatabase(run.adminUrl, { prefix: `${run.prefix}_${purpose}` })
   afterAll(() => database.drop())
   return database
 }

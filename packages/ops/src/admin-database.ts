@@ -6,9 +6,9 @@ import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { describeTarget, redactUrl } from '@app/db'
 import { startEmbeddedPostgres } from '@app/db/embedded'
+import { bootstrapServices, discoverServices, repoRoot, UsageError } from '@app/migrations/authoring'
 import pg from 'pg'
 import { displayPath } from './display-path.js'
-import { discoverServices, repoRoot, UsageError } from './repo.js'
 
 export type Env = Record<string, string | undefined>
 
@@ -83,8 +83,6 @@ async function ensureDevDatabase(
     await client.end()
   }
   if (created && options.bootstrap !== false) {
-    // Imported here: bootstrap.ts itself uses this module's servicePassword.
-    const { bootstrapServices } = await import('./bootstrap.js')
     const services = discoverServices()
     await bootstrapServices(dev.url(), services, env)
     log(`bootstrapped the new database: roles and schemas ${services.map((s) => s.name).join(', ')}`)

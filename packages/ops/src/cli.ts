@@ -3,9 +3,9 @@
 // OPS_SVC, OPS_MSG and OPS_STEPS instead of flags, so user text never passes
 // through a shell. Usage errors print one line and exit 2; failures exit 1.
 import { parseArgs } from 'node:util'
+import { UsageError } from '@app/migrations/authoring'
 import type { CommandContext } from './command.js'
 import { commands } from './commands/index.js'
-import { UsageError } from './repo.js'
 import { isSupervisor, runAsSupervisor } from './stack/process-group.js'
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {

@@ -1,7 +1,7 @@
 // What every ops command gets: its options (from --flags, or from OPS_* variables,
 // which is how the Makefile passes svc=, msg= and steps= without a shell ever
 // parsing them), the environment, and where to print.
-import type { Env } from './admin-database.js'
+import type { Env } from '@app/migrations/authoring'
 
 export interface CommandContext {
   options: { svc?: string; msg?: string; steps?: string; custom?: boolean }

@@ -1,14 +1,11 @@
-export { DEV_DATABASE, devAdminUrl, type Env, openAdminDatabase } from './admin-database.js'
-export { bootstrapServices, bootstrapVariables, renderBootstrapSql } from './bootstrap.js'
-export { migrationsRoundTrip } from './migrations-roundtrip.js'
-export { discoverServices, repoRoot, requireService, type ServiceInfo, UsageError } from './repo.js'
+// The command line behind the Makefile (packages/ops/src/cli.ts): its few exports
+// are for the ops tests and the drills.
+export { DEV_DATABASE, devAdminUrl, openAdminDatabase } from './admin-database.js'
 export {
-  ownerUrl,
-  rolePassword,
-  roleUrl,
-  runtimeUrl,
-  type ServiceRoles,
-  serviceConnections,
-  serviceRoles,
-} from './service-roles.js'
-export { prepareServiceTemplate } from './test-databases.js'
+  assertBuilt,
+  developmentEnv,
+  SERVICE_START_COMMAND,
+  type ServiceProcess,
+  serviceProcessEnv,
+  startServiceProcess,
+} from './stack/service-process.js'

@@ -7,11 +7,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
+import { discoverServices, repoRoot } from '@app/migrations/authoring'
+import { cleanEnv } from '@app/testkit'
 import { beforeAll, describe, expect, test } from 'vitest'
-import { discoverServices, repoRoot } from '../src/repo.js'
 import { DEFAULT_PORTS } from '../src/stack/ports.js'
 import { SERVICE_START_COMMAND } from '../src/stack/service-process.js'
-import { cleanEnv } from '../src/testing/make.js'
 
 const exec = promisify(execFile)
 const root = repoRoot()
@@ -21,7 +21,8 @@ interface ComposeService {
   image?: string
   build?: { context: string; dockerfile: string; args?: Record<string, string> }
   environment?: Record<string, string>
-  ports?: { published: number; target: number }[]
+  /** docker-compose 1.29 prints a port bound to an address in the short syntax, `ip:published:target/tcp`. */
+  ports?: ({ published: number; target: number } | string)[]
   /** docker-compose 1.29 prints mounts in the short syntax, `source:target[:mode]`. */
   volumes?: string[]
   depends_on?: Record<string, { condition: string }>
@@ -101,13 +102,13 @@ describe('docker-compose.yml', () => {
     const sqlPath = /BOOTSTRAP_SQL:-([^}"]+)/.exec(script)?.[1]
     expect(mounts[sqlPath!]?.source).toBe(path.join(root, 'infra', 'postgres', 'bootstrap-service.sql'))
     expect(postgres.environment?.SERVICES?.split(' ')).toEqual(services.map((s) => s.name))
+    // The database and its development passwords stay on the loopback interface.
+    expect(postgres.ports).toEqual(['127.0.0.1:5432:5432/tcp'])
   })
 
-  test('adminer on 8080', () => {
+  test('adminer on 8080, loopback only', () => {
     expect(config.services.adminer?.image).toMatch(/^adminer:\d+$/)
-    expect(config.services.adminer?.ports).toEqual([
-      expect.objectContaining({ published: 8080, target: 8080 }),
-    ])
+    expect(config.services.adminer?.ports).toEqual(['127.0.0.1:8080:8080/tcp'])
   })
 
   test('every service: built from infra/docker/Dockerfile, its port, its own two roles, started once postgres is healthy', () => {

@@ -4,11 +4,11 @@
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { createScratchDatabase, type ScratchDatabase } from '@app/db'
 import { freePort } from '@app/db/embedded'
-import { createTestDatabase, type TestDatabase } from '@app/db/testing'
+import { cleanEnv, descendants, MakeJob, make, withoutDocker } from '@app/testkit'
 import pg from 'pg'
 import { afterEach, beforeAll, describe, expect, inject, test } from 'vitest'
-import { cleanEnv, descendants, MakeJob, make, withoutDocker } from '../src/testing/make.js'
 
 const jobs: MakeJob[] = []
 function start(args: string[], env: NodeJS.ProcessEnv): MakeJob {
@@ -126,11 +126,11 @@ describe('make dev on an empty machine state (embedded PostgreSQL)', () => {
 })
 
 describe('make dev and make run on an admin DATABASE_URL', () => {
-  let database: TestDatabase
+  let database: ScratchDatabase
   let env: NodeJS.ProcessEnv
   beforeAll(async () => {
     const run = inject('testRun')
-    database = await createTestDatabase(run.adminUrl, { prefix: `${run.prefix}_dev` })
+    database = await createScratchDatabase(run.adminUrl, { prefix: `${run.prefix}_dev` })
     env = cleanEnv({ DATABASE_URL: database.url })
     return () => database.drop()
   })

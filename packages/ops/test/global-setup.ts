@@ -1,3 +1,3 @@
-import { testRunSetup } from '@app/db/testing'
+import { testRunSetup } from '@app/testkit'
 
 export default testRunSetup()

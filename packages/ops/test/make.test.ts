@@ -4,12 +4,12 @@
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { createScratchDatabase, type ScratchDatabase, withUser } from '@app/db'
 import { freePort } from '@app/db/embedded'
-import { createTestDatabase, type TestDatabase, withUser } from '@app/db/testing'
+import { discoverServices } from '@app/migrations/authoring'
+import { cleanEnv, make, opsErrors, withoutDocker } from '@app/testkit'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
-import { discoverServices } from '../src/repo.js'
-import { cleanEnv, make, opsErrors, withoutDocker } from '../src/testing/make.js'
 
 const services = discoverServices()
 const serviceList = services.map((s) => s.name).join(', ')
@@ -120,11 +120,11 @@ describe('make start-db', () => {
 })
 
 describe('bootstrap, migrate and status on an admin DATABASE_URL', () => {
-  let database: TestDatabase
+  let database: ScratchDatabase
   let env: NodeJS.ProcessEnv
   beforeAll(async () => {
     const run = inject('testRun')
-    database = await createTestDatabase(run.adminUrl, { prefix: `${run.prefix}_make` })
+    database = await createScratchDatabase(run.adminUrl, { prefix: `${run.prefix}_make` })
     env = cleanEnv({ DATABASE_URL: database.url })
   })
   afterAll(() => database?.drop())

@@ -1,15 +1,14 @@
 // `ops status` and `ops rollback` (make status / make rollback) on the real
 // services' migrations, against a database of this file's own.
-import { readJournal } from '@app/db'
-import { createTestDatabase } from '@app/db/testing'
+import { createScratchDatabase } from '@app/db'
+import { readJournal } from '@app/migrations'
+import { bootstrapServices, discoverServices, UsageError } from '@app/migrations/authoring'
+import { output } from '@app/testkit'
 import { beforeAll, describe, expect, inject, test } from 'vitest'
-import { bootstrapServices } from '../src/bootstrap.js'
 import type { CommandContext } from '../src/command.js'
 import { migrateCommand } from '../src/commands/migrate.js'
 import { rollbackCommand } from '../src/commands/rollback.js'
 import { statusCommand } from '../src/commands/status.js'
-import { discoverServices, UsageError } from '../src/repo.js'
-import { output } from './helpers.js'
 
 const auth = discoverServices().find((s) => s.name === 'auth')!
 const tags = readJournal(auth.migrationsFolder).entries.map((e) => e.tag)
@@ -17,7 +16,7 @@ let env: Record<string, string>
 
 beforeAll(async () => {
   const run = inject('testRun')
-  const database = await createTestDatabase(run.adminUrl, { prefix: `${run.prefix}_commands` })
+  const database = await createScratchDatabase(run.adminUrl, { prefix: `${run.prefix}_commands` })
   await bootstrapServices(database.url, [auth], {})
   env = { DATABASE_URL: database.url }
   return () => database.drop()

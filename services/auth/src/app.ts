@@ -1,7 +1,7 @@
 // buildApp(config) builds the auth service's Fastify instance and never listens:
 // tests inject into exactly what production serves.
-import { migrationsAppliedCheck } from '@app/db'
-import { createServiceApp } from '@app/http'
+import { migrationsAppliedCheck } from '@app/migrations'
+import { createServiceApp } from '@app/service'
 import type { FastifyServerOptions } from 'fastify'
 import type { AuthConfig } from './config.js'
 import { createLoginRateLimitsRepository } from './db/login-rate-limits-repository.js'

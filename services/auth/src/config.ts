@@ -1,5 +1,5 @@
 // The auth service's configuration: the only reader of process.env (via server.ts).
-import { ConfigError, loadEnv, type ServiceConfig, serviceEnv, toServiceConfig } from '@app/http'
+import { ConfigError, loadEnv, type ServiceConfig, serviceEnv, toServiceConfig } from '@app/service'
 import { Type } from 'typebox'
 import { readTokenKeys, type TokenKeys } from './tokens/key-config.js'
 

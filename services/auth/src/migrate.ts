@@ -1,6 +1,6 @@
 // The one-shot migration entry (dist/migrate.js): applies auth's migrations as the
-// schema owner and exits 0 at head, for a pre-deploy job. See @app/http/migrate-entry.
-import { runMigrations } from '@app/http/migrate-entry'
+// schema owner and exits 0 at head, for a pre-deploy job. See @app/service/migrate-entry.
+import { runMigrations } from '@app/service/migrate-entry'
 import { migrations } from './db/migrations.js'
 
 process.exitCode = await runMigrations({ name: 'auth', migrations })

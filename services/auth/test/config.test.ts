@@ -10,7 +10,7 @@ import {
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { ConfigError } from '@app/http'
+import { ConfigError } from '@app/service'
 import { describe, expect, test } from 'vitest'
 import { loadConfig } from '../src/config.js'
 import { toSigningKey } from '../src/tokens/signing-key.js'

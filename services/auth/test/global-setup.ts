@@ -1,7 +1,7 @@
 // One Postgres for the run, and a template database in which the auth role and
 // schema are bootstrapped and auth's migrations applied as that role.
-import { testRunSetup } from '@app/db/testing'
-import { discoverServices, prepareServiceTemplate } from '@app/ops'
+import { discoverServices } from '@app/migrations/authoring'
+import { prepareServiceTemplate, testRunSetup } from '@app/testkit'
 
 export default testRunSetup({
   prepare: async ({ adminUrl, prefix }) => {

@@ -3,9 +3,9 @@
 // with the production logger (redaction included) writing into `logs` instead of stdout.
 import { generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { Writable } from 'node:stream'
-import { createTestDatabase } from '@app/db/testing'
-import { loggerOptions } from '@app/http'
-import { runtimeUrl } from '@app/ops'
+import { createScratchDatabase } from '@app/db'
+import { runtimeUrl } from '@app/migrations/authoring'
+import { loggerOptions } from '@app/service'
 import type { LightMyRequestResponse } from 'fastify'
 import pg from 'pg'
 import { afterAll, expect, inject } from 'vitest'
@@ -37,7 +37,7 @@ export async function buildTestApp(
   const run = inject('testRun')
   const database = options.replicaOf
     ? { url: options.replicaOf.adminUrl, drop: async () => {} }
-    : await createTestDatabase(run.adminUrl, {
+    : await createScratchDatabase(run.adminUrl, {
         prefix: `${run.prefix}_auth`,
         template: run.prepared.template,
       })

@@ -1,6 +1,6 @@
 // Every auth migration can be undone, and rolling auth back never touches billing
 // (the shared round trip: @app/ops migrationsRoundTrip).
-import { migrationsRoundTrip } from '@app/ops'
+import { migrationsRoundTrip } from '@app/testkit'
 import { beforeAll, inject, test } from 'vitest'
 
 const roundTrip = migrationsRoundTrip({ service: 'auth', other: 'billing' })

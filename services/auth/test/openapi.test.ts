@@ -1,5 +1,5 @@
 import SwaggerParser from '@apidevtools/swagger-parser'
-import { invalidSchemasIn } from '@app/http'
+import { invalidSchemasIn } from '@app/service'
 import { expect, test } from 'vitest'
 import { buildTestApp } from './helper.js'
 

@@ -1,7 +1,7 @@
 // buildApp(config) builds the billing service's Fastify instance and never listens:
 // tests inject into exactly what production serves.
-import { migrationsAppliedCheck } from '@app/db'
-import { createServiceApp } from '@app/http'
+import { migrationsAppliedCheck } from '@app/migrations'
+import { createServiceApp } from '@app/service'
 import type { FastifyServerOptions } from 'fastify'
 import type { BillingConfig } from './config.js'
 import { migrations } from './db/migrations.js'

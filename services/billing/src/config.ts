@@ -1,5 +1,5 @@
 // The billing service's configuration: the only reader of process.env (via server.ts).
-import { loadEnv, type ServiceConfig, serviceEnv, toServiceConfig } from '@app/http'
+import { loadEnv, type ServiceConfig, serviceEnv, toServiceConfig } from '@app/service'
 import { Type } from 'typebox'
 
 const BillingEnv = Type.Object({

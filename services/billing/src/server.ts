@@ -1,5 +1,5 @@
 // The billing process: config -> listen (alive, not ready) -> migrate -> ready.
-import { runService } from '@app/http'
+import { runService } from '@app/service'
 import { buildApp } from './app.js'
 import { loadConfig } from './config.js'
 import { migrations } from './db/migrations.js'

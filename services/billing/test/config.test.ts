@@ -1,4 +1,4 @@
-import { ConfigError } from '@app/http'
+import { ConfigError } from '@app/service'
 import { expect, test } from 'vitest'
 import { loadConfig } from '../src/config.js'
 

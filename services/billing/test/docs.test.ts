@@ -2,7 +2,7 @@
 // accepts and that lists every route with its security and examples.
 
 import SwaggerParser from '@apidevtools/swagger-parser'
-import { invalidSchemasIn } from '@app/http'
+import { invalidSchemasIn } from '@app/service'
 import { beforeAll, expect, test } from 'vitest'
 import { buildTestApp, type TestApp } from './helper.js'
 

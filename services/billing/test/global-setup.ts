@@ -1,8 +1,8 @@
 // One Postgres for the run, and a template database holding both services' roles
 // and schemas, each migrated as its own role: billing's tests run a real auth
 // process beside billing, on the same database, as production does.
-import { testRunSetup } from '@app/db/testing'
-import { discoverServices, prepareServiceTemplate } from '@app/ops'
+import { discoverServices } from '@app/migrations/authoring'
+import { prepareServiceTemplate, testRunSetup } from '@app/testkit'
 
 export default testRunSetup({
   prepare: async ({ adminUrl, prefix }) => {

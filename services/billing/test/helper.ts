@@ -1,8 +1,8 @@
 // Builds the billing app exactly as production does, on a database of its own
 // cloned from the migrated template (billing and auth schemas), connected as the
 // runtime role billing_app (DML only).
-import { createTestDatabase } from '@app/db/testing'
-import { runtimeUrl } from '@app/ops'
+import { createScratchDatabase } from '@app/db'
+import { runtimeUrl } from '@app/migrations/authoring'
 import { sql } from 'drizzle-orm'
 import { afterAll, inject } from 'vitest'
 import { type BillingApp, buildApp } from '../src/app.js'
@@ -18,7 +18,7 @@ export interface TestDatabase {
 
 export async function createDatabase(): Promise<TestDatabase> {
   const run = inject('testRun')
-  const database = await createTestDatabase(run.adminUrl, {
+  const database = await createScratchDatabase(run.adminUrl, {
     prefix: `${run.prefix}_billing`,
     template: run.prepared.template,
   })

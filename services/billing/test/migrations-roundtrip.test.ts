@@ -1,6 +1,6 @@
 // Every billing migration can be undone, and rolling billing back never touches auth
 // (the shared round trip: @app/ops migrationsRoundTrip).
-import { migrationsRoundTrip } from '@app/ops'
+import { migrationsRoundTrip } from '@app/testkit'
 import { beforeAll, inject, test } from 'vitest'
 
 const roundTrip = migrationsRoundTrip({ service: 'billing', other: 'auth' })

@@ -1,6 +1,5 @@
-import { addMigration } from '../add-migration.js'
+import { addMigration, discoverServices, requireService } from '@app/migrations/authoring'
 import type { Command } from '../command.js'
-import { discoverServices, requireService } from '../repo.js'
 
 export const addMigrationCommand: Command = {
   name: 'add-migration',

@@ -1,9 +1,15 @@
+import {
+  type BootstrapResult,
+  bootstrapServices,
+  discoverServices,
+  passwordVariable,
+  roleUrl,
+  type ServiceInfo,
+  serviceRoles,
+} from '@app/migrations/authoring'
 import pg from 'pg'
 import { describeAdmin, openAdminDatabase } from '../admin-database.js'
-import { type BootstrapResult, bootstrapServices } from '../bootstrap.js'
 import type { Command } from '../command.js'
-import { discoverServices, type ServiceInfo } from '../repo.js'
-import { passwordVariable, roleUrl, serviceRoles } from '../service-roles.js'
 
 export function describeBootstrap(result: BootstrapResult): string {
   const { owner, runtime } = serviceRoles({ name: result.service })

@@ -1,7 +1,6 @@
+import { discoverServices, requireService, runCheck } from '@app/migrations/authoring'
 import { describeAdmin, openAdminDatabase } from '../admin-database.js'
-import { runCheck } from '../check.js'
 import type { Command } from '../command.js'
-import { discoverServices, requireService } from '../repo.js'
 
 export const checkCommand: Command = {
   name: 'check',

@@ -1,8 +1,7 @@
-import { consoleLogger, migrate } from '@app/db'
+import { consoleLogger, migrate } from '@app/migrations'
+import { ownerUrl, requireService } from '@app/migrations/authoring'
 import { describeAdmin, openAdminDatabase } from '../admin-database.js'
 import type { Command } from '../command.js'
-import { requireService } from '../repo.js'
-import { ownerUrl } from '../service-roles.js'
 
 export const migrateCommand: Command = {
   name: 'migrate',

@@ -1,8 +1,7 @@
-import { rollback } from '@app/db'
+import { rollback } from '@app/migrations'
+import { ownerUrl, requireService, UsageError } from '@app/migrations/authoring'
 import { describeAdmin, openAdminDatabase } from '../admin-database.js'
 import type { Command } from '../command.js'
-import { requireService, UsageError } from '../repo.js'
-import { ownerUrl } from '../service-roles.js'
 
 export function parseSteps(steps: string | undefined): number {
   if (steps === undefined || steps === '') return 1

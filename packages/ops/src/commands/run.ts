@@ -1,9 +1,8 @@
 import { redactUrl } from '@app/db'
+import { requireService, serviceConnections, serviceRoles } from '@app/migrations/authoring'
 import { describeDatabase, openAdminDatabase } from '../admin-database.js'
 import type { Command } from '../command.js'
 import { displayPath } from '../display-path.js'
-import { requireService } from '../repo.js'
-import { serviceConnections, serviceRoles } from '../service-roles.js'
 import {
   type LogFormat,
   linePrinter,

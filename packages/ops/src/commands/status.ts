@@ -1,8 +1,7 @@
-import { type StatusReport, status } from '@app/db'
+import { type StatusReport, status } from '@app/migrations'
+import { ownerUrl, requireService } from '@app/migrations/authoring'
 import { describeAdmin, openAdminDatabase } from '../admin-database.js'
 import type { Command } from '../command.js'
-import { requireService } from '../repo.js'
-import { ownerUrl } from '../service-roles.js'
 import { table } from '../table.js'
 
 const timestamp = (date: Date) =>

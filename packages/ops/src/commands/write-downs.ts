@@ -1,7 +1,6 @@
 import path from 'node:path'
+import { requireService, writeDowns } from '@app/migrations/authoring'
 import type { Command } from '../command.js'
-import { writeDowns } from '../down-migrations.js'
-import { requireService } from '../repo.js'
 
 export const writeDownsCommand: Command = {
   name: 'write-downs',

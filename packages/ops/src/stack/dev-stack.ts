@@ -3,12 +3,16 @@
 // Stops on a stop request or when any service dies: services first, then the
 // database they were using.
 import { redactUrl } from '@app/db'
+import {
+  discoverServices,
+  type ServiceInfo,
+  serviceConnections,
+  serviceRoles,
+} from '@app/migrations/authoring'
 import { describeDatabase, openAdminDatabase } from '../admin-database.js'
 import type { CommandContext } from '../command.js'
 import { bootstrapAndReport } from '../commands/bootstrap.js'
 import { displayPath } from '../display-path.js'
-import { discoverServices, type ServiceInfo } from '../repo.js'
-import { serviceConnections, serviceRoles } from '../service-roles.js'
 import { type LogFormat, linePrinter, postgresPrinter, prefixedPrinter, wantsColor } from './log-format.js'
 import { assertPortFree, devPorts, portVariable } from './ports.js'
 import { stopRequests, whenAborted } from './process-group.js'

@@ -1,8 +1,8 @@
 // Which port each service listens on in `make dev`: `<SERVICE>_PORT`, else the
 // port it has in docker-compose.yml, else the next one after those.
 import { createServer } from 'node:net'
-import type { Env } from '../admin-database.js'
-import { UsageError } from '../repo.js'
+import type { Env } from '@app/migrations/authoring'
+import { UsageError } from '@app/migrations/authoring'
 
 export const DEFAULT_PORTS: Readonly<Record<string, number>> = { auth: 5008, billing: 5009 }
 

@@ -6,9 +6,9 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
-import type { Env } from '../admin-database.js'
+import type { Env } from '@app/migrations/authoring'
+import { repoRoot, type ServiceInfo } from '@app/migrations/authoring'
 import { displayPath } from '../display-path.js'
-import { repoRoot, type ServiceInfo } from '../repo.js'
 
 /** The start command, relative to the service folder; infra/docker/Dockerfile's CMD is the same. */
 export const SERVICE_START_COMMAND = ['node', 'dist/server.js'] as const

@@ -1,4 +1,4 @@
-import { findMigrationsFolder } from '@app/db'
+import { findMigrationsFolder } from '@app/migrations'
 
 /** Which schema auth's migrations own, and where they are (found from src/, dist/ or the bundle alike). */
 export const migrations = {

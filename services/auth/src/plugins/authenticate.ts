@@ -2,7 +2,7 @@
 // verifies the token locally (signature, iss, aud, exp; no database round trip)
 // and sets request.user. Failures are 401 with a WWW-Authenticate challenge
 // (RFC 6750), in the shared error shape.
-import { ApiError } from '@app/http'
+import { ApiError } from '@app/service'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { InvalidTokenError, type Principal } from '../tokens/tokens.js'

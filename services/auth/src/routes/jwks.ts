@@ -10,6 +10,7 @@ export const jwksRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/.well-known/jwks.json',
     {
       schema: {
+        operationId: 'getSigningKeys',
         tags: ['login'],
         summary: "The public keys that verify this service's tokens (JWKS)",
         description:

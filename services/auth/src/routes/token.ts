@@ -9,7 +9,7 @@
 //
 // CORS, for this route only: billing's Swagger UI (another origin) posts its
 // Authorize form here, with X-Requested-With, so the browser sends a preflight first.
-import { ApiError, errorResponses } from '@app/http'
+import { ApiError, errorResponses } from '@app/service'
 import cors, { type FastifyCorsOptions } from '@fastify/cors'
 import formbody from '@fastify/formbody'
 import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
@@ -85,6 +85,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async 
         }
       },
       schema: {
+        operationId: 'logIn',
         tags: ['login'],
         summary: 'Log in: exchange a username and password for an access token',
         description: `OAuth2 password grant (form fields \`username\`, \`password\`, optional \`grant_type=password\`). Returns a short-lived EdDSA-signed JWT; verify it with GET /auth/.well-known/jwks.json. A wrong username or password is 401 INVALID_CREDENTIALS, without saying which. Rate limited per client address, across every replica: 429 RATE_LIMITED with Retry-After. When the attempt cannot be counted (the database is unavailable), 503 DB_UNAVAILABLE with Retry-After, and the password is not checked.`,

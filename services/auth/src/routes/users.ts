@@ -1,7 +1,7 @@
 // /auth/users: registration (public) and reading users (bearer token). Callers
 // see their own record in full and other users' public profile (no email);
 // disabled accounts are invisible to everyone (404, absent from the list).
-import { ApiError, decodeCursor, errorResponses, Page, PageQuery, toPage } from '@app/http'
+import { ApiError, decodeCursor, errorResponses, Page, PageQuery, toPage } from '@app/service'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { DuplicateUserError, type UserRecord, type UsersRepository } from '../db/users-repository.js'
 import { hashPassword } from '../passwords.js'
@@ -25,6 +25,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
     '/users',
     {
       schema: {
+        operationId: 'registerUser',
         tags: TAG,
         summary: 'Register a user',
         description:
@@ -56,6 +57,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
     {
       onRequest: app.authenticate,
       schema: {
+        operationId: 'listUsers',
         tags: TAG,
         summary: 'List users',
         description:
@@ -79,6 +81,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
     {
       onRequest: app.authenticate,
       schema: {
+        operationId: 'getCurrentUser',
         tags: TAG,
         summary: 'The user the token belongs to',
         description: 'Your own record, email included. 401 when the account was disabled after login.',
@@ -101,6 +104,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
     {
       onRequest: app.authenticate,
       schema: {
+        operationId: 'getUser',
         tags: TAG,
         summary: 'Get a user by id',
         description:

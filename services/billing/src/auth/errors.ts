@@ -1,5 +1,5 @@
 // The errors billing answers when a caller's credentials or the auth service fail.
-import { ApiError } from '@app/http'
+import { ApiError } from '@app/service'
 
 /** Auth could not be asked (down, timing out, answering 5xx): nothing is written. */
 export function authUnavailable(reason: string): ApiError {

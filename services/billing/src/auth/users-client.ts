@@ -2,7 +2,7 @@
 // own bearer token, as the contract says. Billing holds no copy of auth's users and
 // no foreign key into its schema: this call, made before anything is written, is
 // the check. Any failure to get an answer is 503 AUTH_UNAVAILABLE.
-import { ApiError } from '@app/http'
+import { ApiError } from '@app/service'
 import { authUnavailable } from './errors.js'
 
 export interface AuthUsersClient {

@@ -4,7 +4,7 @@
 // it and writes; the others wait on the record's unique key, then replay the
 // stored response. Only successful responses are stored: a request that fails
 // wrote nothing, so running it again is safe.
-import { ApiError } from '@app/http'
+import { ApiError } from '@app/service'
 import type { Database } from '../db/database.js'
 import type { BillingDatabase } from '../plugins/db.js'
 import {

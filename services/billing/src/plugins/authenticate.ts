@@ -1,7 +1,7 @@
 // Bearer authentication with auth's tokens, verified locally (see auth/token-verifier.ts).
 // Routes opt in with `onRequest: app.authenticate`, which runs before the body is
 // parsed or validated: an anonymous caller learns nothing about the payload rules.
-import { ApiError } from '@app/http'
+import { ApiError } from '@app/service'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { unauthenticated } from '../auth/errors.js'

@@ -1,5 +1,5 @@
 // Turns the opaque `cursor` of a list request into the keyset position it encodes.
-import { ApiError, decodeCursor } from '@app/http'
+import { ApiError, decodeCursor } from '@app/service'
 import type { After } from '../repositories/keyset.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i

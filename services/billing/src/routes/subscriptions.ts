@@ -1,6 +1,6 @@
 // The plans. Anyone may read them (a price list is public and holds nothing about
 // users); creating one needs a bearer token from auth.
-import { ApiError, errorResponses, Page, PageQuery, toPage } from '@app/http'
+import { ApiError, errorResponses, Page, PageQuery, toPage } from '@app/service'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { requestFingerprint } from '../idempotency/fingerprint.js'
 import { runIdempotent } from '../idempotency/run-idempotent.js'
@@ -10,6 +10,7 @@ import {
   listSubscriptions,
   prepareFindSubscription,
 } from '../repositories/subscriptions-repository.js'
+import { checkCategory } from '../schemas/category-rules.js'
 import { bearerSecurity, described, IdempotencyHeaders, IdParams } from '../schemas/common.js'
 import { CreateSubscriptionBody, Subscription } from '../schemas/subscriptions.js'
 import { afterCursor, cursorOf } from './cursor.js'
@@ -28,6 +29,7 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async
     {
       onRequest: app.authenticate,
       schema: {
+        operationId: 'createPlan',
         tags: ['subscriptions'],
         summary: 'Create a plan',
         description:
@@ -42,6 +44,8 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async
       },
     },
     async (request, reply) => {
+      // The category rules no portable `pattern` can express; before anything is written.
+      checkCategory(request.body.category)
       const caller = callerOf(request)
       const outcome = await runIdempotent({
         db: app.db,
@@ -62,6 +66,7 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async
     '/subscriptions',
     {
       schema: {
+        operationId: 'listPlans',
         tags: ['subscriptions'],
         summary: 'List plans, newest first',
         description: 'Public. Paginated: pass `nextCursor` as `cursor` for the next page.',
@@ -81,9 +86,10 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async
     '/subscriptions/:id',
     {
       schema: {
+        operationId: 'getPlan',
         tags: ['subscriptions'],
         summary: 'Get a plan',
-        description: 'Public.',
+        description: 'Public. 404 SUBSCRIPTION_NOT_FOUND for an id with no plan.',
         params: IdParams,
         response: { 200: described(Subscription, 'The plan'), ...errorResponses(404, 422, 503) },
       },

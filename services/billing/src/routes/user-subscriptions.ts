@@ -1,6 +1,6 @@
 // Users' subscriptions. Every route needs a bearer token and sees only the
 // caller's own rows: another user's id answers 404, exactly like an unknown one.
-import { ApiError, errorResponses, Page, PageQuery, toPage } from '@app/http'
+import { ApiError, errorResponses, Page, PageQuery, toPage } from '@app/service'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { requestFingerprint } from '../idempotency/fingerprint.js'
 import { runIdempotent } from '../idempotency/run-idempotent.js'
@@ -33,6 +33,7 @@ export const userSubscriptionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = a
     '/user-subscriptions',
     {
       schema: {
+        operationId: 'createUserSubscription',
         tags: ['user-subscriptions'],
         summary: 'Subscribe the caller to a plan',
         description:
@@ -94,6 +95,7 @@ export const userSubscriptionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = a
     '/user-subscriptions',
     {
       schema: {
+        operationId: 'listUserSubscriptions',
         tags: ['user-subscriptions'],
         summary: "List the caller's subscriptions, newest first",
         description: 'Paginated: pass `nextCursor` as `cursor` for the next page.',
@@ -120,8 +122,11 @@ export const userSubscriptionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = a
     '/user-subscriptions/:id',
     {
       schema: {
+        operationId: 'getUserSubscription',
         tags: ['user-subscriptions'],
         summary: "Get one of the caller's subscriptions",
+        description:
+          "404 USER_SUBSCRIPTION_NOT_FOUND for an id that is not one of the caller's subscriptions, whether it belongs to another user or to nobody.",
         security: bearerSecurity,
         params: IdParams,
         response: {
@@ -141,6 +146,7 @@ export const userSubscriptionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = a
     '/user-subscriptions/:id/cancel',
     {
       schema: {
+        operationId: 'cancelUserSubscription',
         tags: ['user-subscriptions'],
         summary: "Cancel one of the caller's subscriptions",
         description:

@@ -3,15 +3,21 @@ import { type Static, Type } from 'typebox'
 import { MAX_PRICE_MINOR } from '../db/schema.js'
 import { Timestamp, Uuid } from './common.js'
 
+// The part of a category's rules every regex engine reads alike (\xHH escapes, no
+// \p{...}: Python's re and several client generators reject Unicode properties): no
+// control characters (U+0000-U+001F, U+007F-U+009F; Postgres refuses NUL in text), no
+// space or control character first or last. The rest needs Unicode properties and is
+// checked in code after this schema (category-rules.ts): no unpaired surrogates, no
+// other whitespace first or last.
+export const CATEGORY_PATTERN =
+  '^[^\\x00-\\x20\\x7F-\\x9F](?:[^\\x00-\\x1F\\x7F-\\x9F]*[^\\x00-\\x20\\x7F-\\x9F])?$'
+
 export const Category = Type.String({
   minLength: 1,
   maxLength: 64,
-  // No control characters (Postgres refuses NUL in text), no unpaired surrogates (JSON
-  // can carry "\ud800", UTF-8 cannot: it would be stored as U+FFFD, not as sent) and
-  // no surrounding spaces.
-  pattern: '^[^\\s\\p{Cc}\\p{Cs}](?:[^\\p{Cc}\\p{Cs}]*[^\\s\\p{Cc}\\p{Cs}])?$',
+  pattern: CATEGORY_PATTERN,
   description:
-    'What the plan is: 1–64 characters, no control characters or unpaired surrogates, no leading or trailing spaces',
+    'What the plan is: 1–64 characters, no control characters or unpaired surrogates, no leading or trailing whitespace. `pattern` holds the part any regex engine can check; the service checks the whole rule (422 VALIDATION_FAILED naming `body.category`).',
   examples: ['premium'],
 })
 

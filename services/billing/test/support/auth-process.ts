@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { generateKeyPairSync } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { freePort } from '@app/db/embedded'
-import { discoverServices } from '@app/ops'
+import { discoverServices } from '@app/migrations/authoring'
 
 export interface AuthProcess {
   url: string

@@ -1,0 +1,68 @@
+// Keyset pagination shared by the list routes: `limit` plus an opaque `cursor`
+// that encodes the last row's sort key. Stable under concurrent inserts, unlike
+// offsets, and cheap on large tables.
+import { type Static, type TSchema, Type } from 'typebox'
+import { ApiError } from './errors.js'
+
+// `limit` is optional to callers (OpenAPI must not mark it required, or generated
+// clients demand it) while handlers always get one: validation fills in the default.
+export const PageQuery = Type.Unsafe<{ limit: number; cursor?: string }>(
+  Type.Object(
+    {
+      limit: Type.Optional(
+        Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Items per page (1–100)' }),
+      ),
+      cursor: Type.Optional(
+        Type.String({ minLength: 1, maxLength: 200, description: 'The `nextCursor` of the previous page' }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+)
+export type PageQuery = Static<typeof PageQuery>
+
+export function Page<T extends TSchema>(item: T) {
+  return Type.Object({
+    items: Type.Array(item),
+    nextCursor: Type.Union([Type.String(), Type.Null()], {
+      description: 'Pass as `cursor` for the next page; null on the last page',
+    }),
+  })
+}
+
+export interface Cursor {
+  /** Sort key of the last item returned: creation time (ISO) and id. */
+  createdAt: string
+  id: string | number
+}
+
+export function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify([cursor.createdAt, cursor.id])).toString('base64url')
+}
+
+export function decodeCursor(cursor: string | undefined): Cursor | undefined {
+  if (cursor === undefined) return undefined
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [
+      unknown,
+      unknown,
+    ]
+    if (
+      typeof createdAt === 'string' &&
+      !Number.isNaN(Date.parse(createdAt)) &&
+      (typeof id === 'string' || typeof id === 'number')
+    ) {
+      return { createdAt, id }
+    }
+  } catch {}
+  throw new ApiError(422, 'VALIDATION_FAILED', 'querystring.cursor is not a cursor this API returned', [
+    { in: 'querystring', field: 'cursor', message: 'is not a cursor this API returned' },
+  ])
+}
+
+/** Fetch `limit + 1` rows, then call this: it trims the extra row and builds the cursor. */
+export function toPage<T>(rows: T[], limit: number, keyOf: (row: T) => Cursor) {
+  const items = rows.slice(0, limit)
+  const last = items.at(-1)
+  return { items, nextCursor: rows.length > limit && last ? encodeCursor(keyOf(last)) : null }
+}
