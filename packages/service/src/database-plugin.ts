@@ -1,34 +1,60 @@
-// A service's pool and Drizzle instance as a Fastify plugin: created when the app
-// is built, closed when it closes, an idle connection's loss logged (the pool
-// replaces it). Each service declares the types of `app.db` / `app.database` for
-// its own schema (see its plugins/db.ts).
+// A service's database, as one Fastify plugin: the pool and Drizzle instance
+// (app.db, what repositories receive), created when the app is built and closed
+// with it, and the two readiness checks that depend on it, registered here rather
+// than handed to the app before the pool exists: the database answers, and every
+// migration of this build is in the ledger.
 import { createServiceDatabase } from '@app/db'
+import { migrationsAppliedCheck } from '@app/migrations'
+import type { NodePgQueryResultHKT } from 'drizzle-orm/node-postgres'
+import type { PgDatabase } from 'drizzle-orm/pg-core'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 
+/**
+ * What repositories take: the service's Drizzle database, or a transaction on it.
+ * Without a schema map: the services use the query builder, not the relational API,
+ * so one type serves every service.
+ */
+export type Db = PgDatabase<NodePgQueryResultHKT, Record<string, never>>
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    db: Db
+  }
+}
+
 export interface DatabasePluginOptions {
+  /** application_name of its connections (pg_stat_activity): the service's name. */
+  name: string
   url: string
   poolMax: number
   /** Named prepared statements; false behind a pooler that cannot carry them (DB_PREPARED_STATEMENTS). */
   preparedStatements: boolean
+  /** The service's schema and migrations folder, for the readiness check. */
+  migrations: { schema: string; folder: string }
 }
 
-export function databasePlugin<TSchema extends Record<string, unknown>>(service: string, schema: TSchema) {
-  return fp(
-    async (app: FastifyInstance, options: DatabasePluginOptions) => {
-      const database = createServiceDatabase({
-        url: options.url,
-        applicationName: service,
-        schema,
-        max: options.poolMax,
-        preparedStatements: options.preparedStatements,
-        onIdleError: (error) =>
-          app.log.warn({ err: error }, 'idle database connection lost; the pool replaces it'),
-      })
-      app.decorate('database', database)
-      app.decorate('db', database.db)
-      app.addHook('onClose', () => database.close())
-    },
-    { name: 'db' },
-  )
-}
+export const databasePlugin = fp(
+  async (app: FastifyInstance, options: DatabasePluginOptions) => {
+    const database = createServiceDatabase({
+      url: options.url,
+      applicationName: options.name,
+      max: options.poolMax,
+      preparedStatements: options.preparedStatements,
+      onIdleError: (error) =>
+        app.log.warn({ err: error }, 'idle database connection lost; the pool replaces it'),
+    })
+    app.decorate('db', database.db)
+    app.lifecycle.addCheck('database', () => database.ping())
+    app.lifecycle.addCheck(
+      'migrations',
+      migrationsAppliedCheck({
+        pool: database.pool,
+        schema: options.migrations.schema,
+        migrationsFolder: options.migrations.folder,
+      }),
+    )
+    app.addHook('onClose', () => database.close())
+  },
+  { name: 'db', dependencies: ['lifecycle'] },
+)

@@ -7,7 +7,7 @@ export {
   toServiceConfig,
 } from './config.js'
 export { createServiceApp, type ServiceApp, type ServiceAppOptions } from './create-app.js'
-export { type DatabasePluginOptions, databasePlugin } from './database-plugin.js'
+export type { Db } from './database-plugin.js'
 export type { DocsOptions } from './docs.js'
 export {
   ApiError,
@@ -22,5 +22,6 @@ export {
 export type { LifecycleState, ReadinessCheck } from './lifecycle.js'
 export { loggerOptions } from './logging.js'
 export { type Cursor, decodeCursor, encodeCursor, Page, PageQuery, toPage } from './pagination.js'
+export { deleteInBatches, type PeriodicTaskOptions, registerPeriodicTask } from './periodic-task.js'
 export { runService, type ServiceDefinition } from './run-service.js'
 export { invalidSchemasIn } from './validation.js'

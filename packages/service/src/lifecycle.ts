@@ -23,6 +23,8 @@ declare module 'fastify' {
       markReady(): void
       /** /readyz answers 503 from now on; requests are still served, each answer closing its connection. */
       markStopping(): void
+      /** Adds a check that /readyz runs on every probe (and a MIGRATE_ON_START=false start waits for). */
+      addCheck(name: string, check: () => Promise<boolean>): void
       /** Runs every readiness check now: name -> passed. */
       runChecks(): Promise<Record<string, boolean>>
     }
@@ -47,12 +49,13 @@ const NotReadyResponse = Type.Object(readyShape, {
 })
 
 export const lifecyclePlugin = fp(
-  async (app: FastifyInstance, options: { checks: ReadinessCheck[] }) => {
+  async (app: FastifyInstance) => {
     let state: LifecycleState = 'starting'
+    const checks: ReadinessCheck[] = []
     const runChecks = async () =>
       Object.fromEntries(
         await Promise.all(
-          options.checks.map(async ({ name, check }) => [name, await check().catch(() => false)] as const),
+          checks.map(async ({ name, check }) => [name, await check().catch(() => false)] as const),
         ),
       )
     app.decorate('lifecycle', {
@@ -64,6 +67,9 @@ export const lifecyclePlugin = fp(
       },
       markStopping() {
         state = 'stopping'
+      },
+      addCheck(name: string, check: () => Promise<boolean>) {
+        checks.push({ name, check })
       },
       runChecks,
     })

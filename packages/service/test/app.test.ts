@@ -1,27 +1,57 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import SwaggerParser from '@apidevtools/swagger-parser'
+import { createScratchDatabase, type ScratchDatabase } from '@app/db'
+import { migrate } from '@app/migrations'
+import { writeMigrationsFolder } from '@app/migrations/testing'
 import pg from 'pg'
 import { Type } from 'typebox'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
 import {
   ApiError,
   createServiceApp,
   errorResponses,
   invalidSchemasIn,
+  loadEnv,
   Page,
   PageQuery,
   type ServiceApp,
+  type ServiceConfig,
+  serviceEnv,
   toPage,
+  toServiceConfig,
 } from '../src/index.js'
 
 let app: ServiceApp
 let ready = true
+let database: ScratchDatabase
+const migrationsFolder = path.join(mkdtempSync(path.join(tmpdir(), 'service-kit-')), 'drizzle')
+
+// The kit's own database: a real PostgreSQL, one migration applied to schema demo.
+beforeAll(async () => {
+  const run = inject('testRun')
+  database = await createScratchDatabase(run.adminUrl, { prefix: `${run.prefix}_kit` })
+  writeMigrationsFolder(migrationsFolder, [{ statements: ['CREATE TABLE "demo"."items" ("id" integer);'] }])
+  await migrate({ url: database.url, schema: 'demo', migrationsFolder })
+  return () => database.drop()
+})
+
+function demoConfig(overrides: Partial<ServiceConfig> = {}): ServiceConfig {
+  return {
+    ...toServiceConfig(loadEnv(Type.Object(serviceEnv({ port: 1 })), { DATABASE_URL: database.url })),
+    bodyLimit: 2048,
+    logLevel: 'silent',
+    logRequests: 'none',
+    ...overrides,
+  }
+}
 
 async function buildApp() {
   const instance = await createServiceApp({
     name: 'demo',
-    bodyLimit: 2048,
-    logLevel: 'silent',
-    logRequests: 'none',
+    config: demoConfig(),
+    migrations: { schema: 'demo', folder: migrationsFolder },
     logger: false,
     docs: {
       title: 'Demo',
@@ -29,8 +59,8 @@ async function buildApp() {
       description: 'test app',
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
     },
-    readiness: [{ name: 'database', check: async () => ready }],
   })
+  instance.lifecycle.addCheck('demo', async () => ready)
   const Item = Type.Object({ id: Type.Integer(), name: Type.String() })
   instance.post(
     '/items',
@@ -223,13 +253,35 @@ describe('lifecycle', () => {
     }
   })
 
-  test('when ready, /readyz runs the checks on every probe', async () => {
-    expect((await app.inject('/readyz')).json()).toEqual({ status: 'ready', checks: { database: 'ok' } })
+  test("when ready, /readyz runs the checks on every probe: the database plugin's own and the service's", async () => {
+    const all = { database: 'ok', migrations: 'ok', demo: 'ok' }
+    expect((await app.inject('/readyz')).json()).toEqual({ status: 'ready', checks: all })
     ready = false
     const failing = await app.inject('/readyz')
     ready = true
     expect(failing.statusCode).toBe(503)
-    expect(failing.json()).toEqual({ status: 'unavailable', checks: { database: 'failing' } })
+    expect(failing.json()).toEqual({ status: 'unavailable', checks: { ...all, demo: 'failing' } })
+  })
+
+  test('a migration of this build missing from the ledger makes it unready', async () => {
+    const unmigrated = await createServiceApp({
+      name: 'demo',
+      config: demoConfig(),
+      migrations: { schema: 'nowhere', folder: migrationsFolder },
+      logger: false,
+      docs: { title: 'Demo', version: '1', description: 'd' },
+    })
+    try {
+      unmigrated.lifecycle.markReady()
+      const readyz = await unmigrated.inject('/readyz')
+      expect(readyz.statusCode).toBe(503)
+      expect(readyz.json()).toEqual({
+        status: 'unavailable',
+        checks: { database: 'ok', migrations: 'failing' },
+      })
+    } finally {
+      await unmigrated.close()
+    }
   })
 })
 
@@ -271,12 +323,10 @@ describe('request logging', () => {
     const lines: Record<string, unknown>[] = []
     const logged = await createServiceApp({
       name: 'demo',
-      bodyLimit: 2048,
-      logLevel: 'info',
-      logRequests: 'all',
+      config: demoConfig({ logLevel: 'info', logRequests: 'all' }),
+      migrations: { schema: 'demo', folder: migrationsFolder },
       logger: { level: 'info', stream: { write: (line: string) => lines.push(JSON.parse(line)) } },
       docs: { title: 'Demo', version: '1', description: 'd' },
-      readiness: [],
     })
     logged.get('/ping', async () => ({ ok: true }))
     logged.lifecycle.markReady()

@@ -1,7 +1,6 @@
 // buildApp(config) builds the auth service's Fastify instance and never listens:
 // tests inject into exactly what production serves.
-import { migrationsAppliedCheck } from '@app/migrations'
-import { createServiceApp } from '@app/service'
+import { createServiceApp, deleteInBatches, registerPeriodicTask } from '@app/service'
 import type { FastifyServerOptions } from 'fastify'
 import type { AuthConfig } from './config.js'
 import { createLoginRateLimitsRepository } from './db/login-rate-limits-repository.js'
@@ -9,8 +8,6 @@ import { migrations } from './db/migrations.js'
 import { createUsersRepository } from './db/users-repository.js'
 import { createPasswordVerifier } from './passwords.js'
 import { authenticatePlugin } from './plugins/authenticate.js'
-import { dbPlugin } from './plugins/db.js'
-import { loginRateLimitSweeperPlugin } from './plugins/login-rate-limit-sweeper.js'
 import { tokensPlugin } from './plugins/tokens.js'
 import { postgresRateLimitStore } from './postgres-rate-limit-store.js'
 import { jwksRoutes } from './routes/jwks.js'
@@ -21,13 +18,10 @@ export async function buildApp(
   config: AuthConfig,
   options: { logger?: FastifyServerOptions['logger'] } = {},
 ) {
-  let migrationsApplied: (() => Promise<boolean>) | undefined
   const app = await createServiceApp({
     name: 'auth',
-    bodyLimit: config.bodyLimit,
-    logLevel: config.logLevel,
-    logRequests: config.logRequests,
-    trustProxy: config.trustProxy,
+    config,
+    migrations,
     logger: options.logger,
     docs: {
       title: 'auth',
@@ -54,20 +48,6 @@ export async function buildApp(
         },
       },
     },
-    readiness: [
-      { name: 'database', check: () => app.database.ping() },
-      { name: 'migrations', check: () => migrationsApplied!() },
-    ],
-  })
-  await app.register(dbPlugin, {
-    url: config.databaseUrl,
-    poolMax: config.dbPoolMax,
-    preparedStatements: config.dbPreparedStatements,
-  })
-  migrationsApplied = migrationsAppliedCheck({
-    pool: app.database.pool,
-    schema: migrations.schema,
-    migrationsFolder: migrations.folder,
   })
   await app.register(tokensPlugin, { jwt: config.jwt })
   await app.register(authenticatePlugin)
@@ -81,9 +61,15 @@ export async function buildApp(
 
   // The login limit is counted in the database, so every replica enforces one limit.
   const loginRateLimits = createLoginRateLimitsRepository(app.db)
-  await app.register(loginRateLimitSweeperPlugin, {
-    loginRateLimits,
+  // Ended windows are deleted now and then: a window ended is restarted by its next
+  // hit anyway, so the sweep only bounds the table (one row per address in a window).
+  registerPeriodicTask(app, {
+    name: 'login rate limit sweep',
     intervalSeconds: config.tokenRateLimit.sweepIntervalSeconds,
+    async run() {
+      const deleted = await deleteInBatches(() => loginRateLimits.deleteExpired())
+      if (deleted > 0) app.log.info({ deleted }, 'deleted ended login rate limit windows')
+    },
   })
 
   await app.register(userRoutes, { prefix: '/auth', users })

@@ -3,7 +3,7 @@
 // operation has a stable camelCase operationId, every published pattern is in the
 // regex subset every engine accepts, and the committed client types are what
 // openapi-typescript generates from this very document.
-import { Spectral } from '@stoplight/spectral-core'
+import { type RulesetDefinition, Spectral } from '@stoplight/spectral-core'
 import { oas } from '@stoplight/spectral-rulesets'
 import openapiTS, { astToString } from 'openapi-typescript'
 import { beforeAll, expect, test } from 'vitest'
@@ -22,7 +22,7 @@ beforeAll(async () => {
 test('spectral:oas finds no error, and only the warnings justified here', async () => {
   const spectral = new Spectral()
   // What `extends: spectral:oas` means in a .spectral.yaml: the recommended rules.
-  spectral.setRuleset({ extends: [[oas as never, 'recommended']] })
+  spectral.setRuleset({ extends: [[oas as RulesetDefinition, 'recommended']] })
   const results = await spectral.run(structuredClone(document))
   const found = results.map(
     (r) => `${['error', 'warn', 'info', 'hint'][r.severity]} ${r.code} ${r.path.join('.')}`,

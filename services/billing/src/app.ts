@@ -1,13 +1,11 @@
 // buildApp(config) builds the billing service's Fastify instance and never listens:
 // tests inject into exactly what production serves.
-import { migrationsAppliedCheck } from '@app/migrations'
-import { createServiceApp } from '@app/service'
+import { createServiceApp, deleteInBatches, registerPeriodicTask } from '@app/service'
 import type { FastifyServerOptions } from 'fastify'
 import type { BillingConfig } from './config.js'
 import { migrations } from './db/migrations.js'
+import { deleteExpiredKeys } from './idempotency/idempotency-repository.js'
 import { authenticatePlugin } from './plugins/authenticate.js'
-import { dbPlugin } from './plugins/db.js'
-import { idempotencySweeperPlugin } from './plugins/idempotency-sweeper.js'
 import { subscriptionRoutes } from './routes/subscriptions.js'
 import { userSubscriptionRoutes } from './routes/user-subscriptions.js'
 
@@ -15,13 +13,10 @@ export async function buildApp(
   config: BillingConfig,
   options: { logger?: FastifyServerOptions['logger'] } = {},
 ) {
-  let migrationsApplied: (() => Promise<boolean>) | undefined
   const app = await createServiceApp({
     name: 'billing',
-    bodyLimit: config.bodyLimit,
-    logLevel: config.logLevel,
-    logRequests: config.logRequests,
-    trustProxy: config.trustProxy,
+    config,
+    migrations,
     logger: options.logger,
     docs: {
       title: 'billing',
@@ -50,15 +45,6 @@ export async function buildApp(
         },
       },
     },
-    readiness: [
-      { name: 'database', check: () => app.database.ping() },
-      { name: 'migrations', check: () => migrationsApplied!() },
-    ],
-  })
-  await app.register(dbPlugin, {
-    url: config.databaseUrl,
-    poolMax: config.dbPoolMax,
-    preparedStatements: config.dbPreparedStatements,
   })
   await app.register(authenticatePlugin, {
     authUrl: config.auth.url,
@@ -69,18 +55,19 @@ export async function buildApp(
     cooldownMs: config.auth.jwksCooldownMs,
     clockToleranceSeconds: config.auth.clockToleranceSeconds,
   })
-  await app.register(idempotencySweeperPlugin, {
-    ttlSeconds: config.idempotency.ttlSeconds,
+  // An expired record is ignored (and its key reusable) before it is deleted: the
+  // sweep only bounds the table's size.
+  registerPeriodicTask(app, {
+    name: 'idempotency key sweep',
     intervalSeconds: config.idempotency.sweepIntervalSeconds,
+    async run() {
+      const deleted = await deleteInBatches(() => deleteExpiredKeys(app.db, config.idempotency.ttlSeconds))
+      if (deleted > 0) app.log.info({ deleted }, 'deleted expired idempotency keys')
+    },
   })
   const routeOptions = { idempotencyTtlSeconds: config.idempotency.ttlSeconds }
   await app.register(subscriptionRoutes, { prefix: '/billing', ...routeOptions })
   await app.register(userSubscriptionRoutes, { prefix: '/billing', ...routeOptions })
-  migrationsApplied = migrationsAppliedCheck({
-    pool: app.database.pool,
-    schema: migrations.schema,
-    migrationsFolder: migrations.folder,
-  })
   return app
 }
 

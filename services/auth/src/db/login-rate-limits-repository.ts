@@ -3,9 +3,10 @@
 // statement (an upsert returning the new count), so hits from any number of
 // replicas at once are all counted; the database's clock alone decides when a
 // window ends, so the replicas' clocks do not matter.
+
+import type { Db } from '@app/service'
 import { and, inArray, lte, sql } from 'drizzle-orm'
 import { loginRateLimits } from './schema.js'
-import type { AuthDb } from './users-repository.js'
 
 export interface WindowCount {
   /** Hits in the key's current window, this one included. */
@@ -17,7 +18,7 @@ export interface WindowCount {
 const { key, hits, expiresAt } = loginRateLimits
 const expired = lte(expiresAt, sql`now()`)
 
-export function createLoginRateLimitsRepository(db: AuthDb) {
+export function createLoginRateLimitsRepository(db: Db) {
   // A fixed window: the first hit of a key, or the first after its window ended,
   // starts a window of `windowMs` at 1; any other adds 1 to the running window.
   // Concurrent hits on one key queue on its row lock and each sees the one before.

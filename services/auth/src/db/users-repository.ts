@@ -1,14 +1,9 @@
 // Reads and writes of auth.users. Takes a Drizzle database or transaction, never
 // the app. The hot reads are prepared statements (parsed and planned once per
 // connection), built when the repository is created.
+import type { Db } from '@app/service'
 import { and, asc, eq, sql } from 'drizzle-orm'
-import type { NodePgQueryResultHKT } from 'drizzle-orm/node-postgres'
-import type { PgDatabase } from 'drizzle-orm/pg-core'
-import type * as schema from './schema.js'
 import { users } from './schema.js'
-
-/** A Drizzle database or a transaction on it. */
-export type AuthDb = PgDatabase<NodePgQueryResultHKT, typeof schema>
 
 /** A user as the service handles it: every column but the password hash. */
 export interface UserRecord {
@@ -49,7 +44,7 @@ const UNIQUE_INDEX_FIELD: Record<string, 'username' | 'email'> = {
   users_email_lower_key: 'email',
 }
 
-export function createUsersRepository(db: AuthDb) {
+export function createUsersRepository(db: Db) {
   const byId = db
     .select(userColumns)
     .from(users)

@@ -1,8 +1,9 @@
 // Storage of Idempotency-Key records (billing.idempotency_keys). A record older
 // than the retention period counts as absent: it can be claimed again and the
 // sweep deletes it.
+
+import type { Db } from '@app/service'
 import { and, eq, gte, lt, sql } from 'drizzle-orm'
-import type { Database } from '../db/database.js'
 import { idempotencyKeys } from '../db/schema.js'
 
 export interface KeyScope {
@@ -18,7 +19,7 @@ export interface KeyRecord {
 
 const cutoff = (ttlSeconds: number) => sql`now() - make_interval(secs => ${ttlSeconds})`
 
-export async function findLiveKey(db: Database, scope: KeyScope, ttlSeconds: number) {
+export async function findLiveKey(db: Db, scope: KeyScope, ttlSeconds: number) {
   const [row] = await db
     .select({
       requestHash: idempotencyKeys.requestHash,
@@ -43,7 +44,7 @@ export async function findLiveKey(db: Database, scope: KeyScope, ttlSeconds: num
  * (then it claims the key itself).
  */
 export async function claimKey(
-  tx: Database,
+  tx: Db,
   scope: KeyScope,
   requestHash: string,
   ttlSeconds: number,
@@ -61,7 +62,7 @@ export async function claimKey(
 }
 
 export async function completeKey(
-  tx: Database,
+  tx: Db,
   scope: KeyScope,
   response: { statusCode: number; body: unknown },
 ): Promise<void> {
@@ -72,7 +73,7 @@ export async function completeKey(
 }
 
 /** Deletes up to `batchSize` expired records; returns how many it deleted. */
-export async function deleteExpiredKeys(db: Database, ttlSeconds: number, batchSize = 1000): Promise<number> {
+export async function deleteExpiredKeys(db: Db, ttlSeconds: number, batchSize = 1000): Promise<number> {
   const expired = db
     .select({ userId: idempotencyKeys.userId, key: idempotencyKeys.key })
     .from(idempotencyKeys)

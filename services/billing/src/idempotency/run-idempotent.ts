@@ -4,9 +4,9 @@
 // it and writes; the others wait on the record's unique key, then replay the
 // stored response. Only successful responses are stored: a request that fails
 // wrote nothing, so running it again is safe.
+
+import type { Db } from '@app/service'
 import { ApiError } from '@app/service'
-import type { Database } from '../db/database.js'
-import type { BillingDatabase } from '../plugins/db.js'
 import {
   claimKey,
   completeKey,
@@ -26,7 +26,7 @@ export interface IdempotentOutcome<T> extends WriteResult<T> {
 }
 
 export interface IdempotentWrite<T> {
-  db: BillingDatabase['db']
+  db: Db
   userId: string
   /** The Idempotency-Key header, if the client sent one. */
   key: string | undefined
@@ -36,7 +36,7 @@ export interface IdempotentWrite<T> {
   /** Checks that must pass before anything is written (e.g. asking auth about the user). */
   precheck?: () => Promise<void>
   /** The write itself, in the transaction that also records the key. */
-  write: (tx: Database) => Promise<WriteResult<T>>
+  write: (tx: Db) => Promise<WriteResult<T>>
 }
 
 export async function runIdempotent<T>(options: IdempotentWrite<T>): Promise<IdempotentOutcome<T>> {

@@ -1,19 +1,20 @@
 // The plans (billing.subscriptions).
+
+import type { Db } from '@app/service'
 import { desc, eq, sql } from 'drizzle-orm'
-import type { Database } from '../db/database.js'
 import { subscriptions } from '../db/schema.js'
 import { type After, belowCursor } from './keyset.js'
 
 export type SubscriptionRow = typeof subscriptions.$inferSelect
 export type NewSubscription = Pick<typeof subscriptions.$inferInsert, 'category' | 'priceMinor' | 'currency'>
 
-export async function insertSubscription(db: Database, values: NewSubscription): Promise<SubscriptionRow> {
+export async function insertSubscription(db: Db, values: NewSubscription): Promise<SubscriptionRow> {
   const [row] = await db.insert(subscriptions).values(values).returning()
   return row!
 }
 
 /** Prepared once per database: plan lookups are on every user-subscription write and read. */
-export function prepareFindSubscription(db: Database) {
+export function prepareFindSubscription(db: Db) {
   const statement = db
     .select()
     .from(subscriptions)
@@ -22,14 +23,14 @@ export function prepareFindSubscription(db: Database) {
   return async (id: string): Promise<SubscriptionRow | undefined> => (await statement.execute({ id }))[0]
 }
 
-export async function findSubscription(db: Database, id: string): Promise<SubscriptionRow | undefined> {
+export async function findSubscription(db: Db, id: string): Promise<SubscriptionRow | undefined> {
   const [row] = await db.select().from(subscriptions).where(eq(subscriptions.id, id))
   return row
 }
 
 /** `limit + 1` rows, for toPage(). */
 export async function listSubscriptions(
-  db: Database,
+  db: Db,
   page: { limit: number; after?: After },
 ): Promise<SubscriptionRow[]> {
   return db

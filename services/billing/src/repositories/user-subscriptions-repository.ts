@@ -1,7 +1,8 @@
 // Users' subscriptions (billing.user_subscriptions). Every read and write is scoped
 // to one user id: a row of another user is indistinguishable from a missing one.
+
+import type { Db } from '@app/service'
 import { and, desc, eq, sql } from 'drizzle-orm'
-import type { Database } from '../db/database.js'
 import { userSubscriptions } from '../db/schema.js'
 import { type After, belowCursor } from './keyset.js'
 
@@ -9,7 +10,7 @@ export type UserSubscriptionRow = typeof userSubscriptions.$inferSelect
 
 /** The new row, or undefined when the user already has an active subscription to this plan. */
 export async function insertUserSubscription(
-  db: Database,
+  db: Db,
   values: { userId: string; subscriptionId: string },
 ): Promise<UserSubscriptionRow | undefined> {
   const [row] = await db
@@ -24,7 +25,7 @@ export async function insertUserSubscription(
 }
 
 export async function findActiveUserSubscription(
-  db: Database,
+  db: Db,
   userId: string,
   subscriptionId: string,
 ): Promise<UserSubscriptionRow | undefined> {
@@ -45,7 +46,7 @@ export async function findActiveUserSubscription(
  * GET /billing/user-subscriptions/{id} is the hot read (benchmarked): a named
  * prepared statement is parsed and planned once per connection, not per request.
  */
-export function prepareFindUserSubscription(db: Database) {
+export function prepareFindUserSubscription(db: Db) {
   const statement = db
     .select()
     .from(userSubscriptions)
@@ -61,7 +62,7 @@ export function prepareFindUserSubscription(db: Database) {
 }
 
 export async function findUserSubscription(
-  db: Database,
+  db: Db,
   id: string,
   userId: string,
 ): Promise<UserSubscriptionRow | undefined> {
@@ -74,7 +75,7 @@ export async function findUserSubscription(
 
 /** `limit + 1` of the user's rows, newest first, for toPage(). */
 export async function listUserSubscriptions(
-  db: Database,
+  db: Db,
   userId: string,
   page: { limit: number; after?: After },
 ): Promise<UserSubscriptionRow[]> {
@@ -93,7 +94,7 @@ export async function listUserSubscriptions(
 
 /** Cancels an active subscription; undefined when there is no active one with this id for this user. */
 export async function cancelUserSubscription(
-  db: Database,
+  db: Db,
   id: string,
   userId: string,
 ): Promise<UserSubscriptionRow | undefined> {

@@ -1,0 +1,3 @@
+import { testRunSetup } from '@app/db/test-run'
+
+export default testRunSetup()
