@@ -2,12 +2,15 @@
 // connections), each beside the same SQL from a plain pg pool at the same
 // concurrency and pgbench -S: the report shows every endpoint as a fraction of
 // what the database itself serves here. RSS of each service idle and under load.
+// The services run with /metrics on (the default), and what it costs is measured
+// against auth with METRICS_ENABLED=false (metrics-cost.ts).
 import { fileURLToPath } from 'node:url'
 import { bootstrapServices, ownerUrl, runtimeUrl, type ServiceInfo } from '@app/migrations/authoring'
 import { authSigningKeyEnv } from './auth-signing-key.js'
 import { type CpuSplit, cpuPerUnit } from './cpu.js'
 import { benchDatabase } from './database.js'
 import { type HttpFigure, loadHttp, loadSql, pgbenchSelectOnly, sampleRss } from './load.js'
+import { benchMetricsCost } from './metrics-cost.js'
 import { type RunningService, startService } from './service-process.js'
 import { round } from './timing.js'
 
@@ -85,18 +88,14 @@ export async function benchHttp(
     await bootstrapServices(database.url, [auth, billing], {})
     const authUrl = runtimeUrl(database.url, auth, {})
     const billingUrl = runtimeUrl(database.url, billing, {})
-    // Production settings: default logging (one line per request), default pool.
-    const authProcess = await startService({
-      entry: auth.entry,
-      name: 'auth',
-      env: {
-        DATABASE_URL: authUrl,
-        MIGRATION_DATABASE_URL: ownerUrl(database.url, auth, {}),
-        AUTH_TOKEN_RATE_LIMIT_MAX: '1000',
-        ...authSigningKeyEnv(),
-      },
-      logFile,
-    })
+    // Production settings: default logging (one line per request), default pool, /metrics on.
+    const authEnv = {
+      DATABASE_URL: authUrl,
+      MIGRATION_DATABASE_URL: ownerUrl(database.url, auth, {}),
+      AUTH_TOKEN_RATE_LIMIT_MAX: '1000',
+      ...authSigningKeyEnv(),
+    }
+    const authProcess = await startService({ entry: auth.entry, name: 'auth', env: authEnv, logFile })
     running.push(authProcess)
     const billingProcess = await startService({
       entry: billing.entry,
@@ -197,10 +196,32 @@ export async function benchHttp(
         rssLoadMb,
       })
     }
+
+    // What /metrics costs per request: a second auth, its signing key shared (the
+    // token verifies), with METRICS_ENABLED=false.
+    const authWithoutMetrics = await startService({
+      entry: auth.entry,
+      name: 'auth (METRICS_ENABLED=false)',
+      env: { ...authEnv, METRICS_ENABLED: 'false' },
+      logFile,
+    })
+    running.push(authWithoutMetrics)
+    const metrics = await benchMetricsCost({
+      on: authProcess,
+      off: authWithoutMetrics,
+      targets: [
+        { endpoint: 'GET /auth/users/{id}', path: `/auth/users/${user.id}` },
+        { endpoint: 'GET /healthz (trivial)', path: '/healthz' },
+      ],
+      headers: { authorization },
+      connections,
+      durationSec,
+    })
+
     for (const service of running) await service.stop()
     running.length = 0
     const pgbenchTps = pgbenchSelectOnly(database.url, connections, durationSec)
-    return { connections, durationSec, figures, pgbenchTps }
+    return { connections, durationSec, figures, pgbenchTps, metrics }
   } finally {
     for (const service of running) await service.stop()
     await database.drop()

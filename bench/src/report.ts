@@ -1,6 +1,7 @@
 // Renders the figures as markdown tables, each figure beside its reference and
 // the issue's target.
 import type { EndpointFigure } from './http.js'
+import type { MetricsCostFigures } from './metrics-cost.js'
 import type { MigrationFigures } from './migrations.js'
 import type { RateLimitFigure, RateLimitFigures } from './rate-limit.js'
 import type { StartupFigures } from './startup.js'
@@ -102,12 +103,18 @@ export function renderReport(report: Record<string, unknown>): string {
     )
   }
   const http = report.http as
-    | { connections: number; durationSec: number; figures: EndpointFigure[]; pgbenchTps?: number }
+    | {
+        connections: number
+        durationSec: number
+        figures: EndpointFigure[]
+        pgbenchTps?: number
+        metrics?: MetricsCostFigures
+      }
     | undefined
   if (http) {
     const reads = http.figures.filter((f) => f.raw && f.bare)
     parts.push(
-      `### HTTP: ${http.connections} connections for ${http.durationSec} s (autocannon), production logging on`,
+      `### HTTP: ${http.connections} connections for ${http.durationSec} s (autocannon), production logging and /metrics on`,
     )
     parts.push(
       tableOf(
@@ -181,6 +188,7 @@ export function renderReport(report: Record<string, unknown>): string {
         ]),
       ),
     )
+    if (http.metrics) parts.push(...renderMetricsCost(http.metrics, http.connections))
     parts.push('### Memory: RSS per service (target ≤ 100 MB idle, ≤ 150 MB under load)')
     parts.push(
       tableOf(
@@ -192,6 +200,38 @@ export function renderReport(report: Record<string, unknown>): string {
   const rateLimit = report.rateLimit as RateLimitFigures | undefined
   if (rateLimit) parts.push(...renderRateLimit(rateLimit))
   return `${parts.join('\n\n')}\n`
+}
+
+function renderMetricsCost(metrics: MetricsCostFigures, connections: number): string[] {
+  const s = metrics.scrape
+  return [
+    `#### What /metrics costs: auth with it (the default) and with METRICS_ENABLED=false, ${connections} connections, 4 × ${metrics.durationSec} s in turns`,
+    tableOf(
+      [
+        'endpoint',
+        'req/s with',
+        'req/s without',
+        'with: fraction of without',
+        'service µs/request with',
+        'without',
+        'cost per request',
+        'p99 with',
+        'p99 without',
+      ],
+      metrics.figures.map((f) => [
+        f.endpoint,
+        f.on.requestsPerSec,
+        f.off.requestsPerSec,
+        ratio(f.on.requestsPerSec, f.off.requestsPerSec),
+        f.on.serviceUs,
+        f.off.serviceUs,
+        `${Math.round((f.on.serviceUs - f.off.serviceUs) * 10) / 10} µs`,
+        `${f.on.p99Ms} ms`,
+        `${f.off.p99Ms} ms`,
+      ]),
+    ),
+    `One scrape of auth's /metrics after those loads (${s.samples} samples, ${Math.round(s.bytes / 1024)} KiB, ${s.scrapes} in a row): ${s.ms} ms, ${s.serviceUs} µs of the service's CPU and ${s.postgresUs} µs of PostgreSQL's (the ledger read); at a 15 s scrape interval that is ${((s.serviceUs / 15e6) * 100).toPrecision(2)} % of one core.`,
+  ]
 }
 
 function renderRateLimit(figures: RateLimitFigures): string[] {

@@ -12,6 +12,7 @@ import { createServer } from 'node:net'
 import { tmpdir, userInfo } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
+import { parseMetrics, sampleValue } from '@app/testkit'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { baseName, environment, parsePostgresUrl } from './support/invariants.js'
@@ -97,7 +98,7 @@ async function get(port: number, urlPath: string): Promise<{ status: number; bod
 }
 
 describe.each(serviceNames())('%s, as its Deployment runs it', (service) => {
-  test('answers the probes the manifest names, on their paths, and stops cleanly on SIGTERM', async () => {
+  test("answers the probes the manifest names and Prometheus's scrape where its annotations point, and stops cleanly on SIGTERM", async () => {
     const deployment = find(objects, 'Deployment', service)
     const pod = deployment.spec.template.spec
     const container = pod.containers[0]
@@ -133,6 +134,35 @@ describe.each(serviceNames())('%s, as its Deployment runs it', (service) => {
     expect(JSON.parse(ready.body)).toMatchObject({ status: 'starting' })
     // The control: any other path answers the starting gate's 503, not readiness.
     expect(JSON.parse((await get(port, '/ready')).body)).toMatchObject({ code: 'SERVICE_STARTING' })
+
+    // Prometheus scrapes the path the pod's annotations name (on the container's port,
+    // which the invariants hold to the service's): open while starting, and counting.
+    const scrape = async () => {
+      const response = await get(port, deployment.spec.template.metadata.annotations['prometheus.io/path'])
+      expect(response.status, response.body).toBe(200)
+      return parseMetrics(response.body)
+    }
+    const healthz = { method: 'GET', route: '/healthz', status_code: '200' }
+    const before = await scrape()
+    await get(port, '/healthz')
+    const after = await scrape()
+    expect(
+      (sampleValue(after, 'http_requests_total', healthz) ?? 0) -
+        (sampleValue(before, 'http_requests_total', healthz) ?? 0),
+    ).toBe(1)
+    for (const family of [
+      'http_requests_total',
+      'http_request_duration_seconds',
+      'db_pool_connections_in_use',
+      'db_pool_connections_idle',
+      'db_pool_waiting',
+      'db_migrations',
+      'process_cpu_seconds_total',
+    ])
+      expect(after.types.has(family), family).toBe(true)
+    // No database to read the ledger from: no made-up migration counts.
+    expect(after.samples.filter((sample) => sample.name === 'db_migrations')).toEqual([])
+    expect(sampleValue(after, 'db_pool_connections_in_use', {})).toBe(0)
 
     const started = Date.now()
     proc.child.kill('SIGTERM')

@@ -12,6 +12,7 @@ import {
   readlinkSync,
   renameSync,
   rmSync,
+  writeFileSync,
 } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
@@ -86,9 +87,10 @@ interface Entry {
   kind: 'dir' | 'file' | 'link'
   size: number
   target?: string
+  /** For the fingerprint only: a reinstalled file gets a new inode or mtime. */
+  stamp: string
 }
 
-// Listing and hashing 60-100 MB takes a few hundred milliseconds: once per process.
 const sources = new Map<string, { entries: Entry[]; name: string }>()
 
 /**
@@ -99,7 +101,7 @@ const sources = new Map<string, { entries: Entry[]; name: string }>()
  * for 30 days) is replaced.
  */
 function sharedCopy(native: string, shared: string): string {
-  const { entries, name } = sources.get(native) ?? describeSource(native)
+  const { entries, name } = sources.get(native) ?? describeSource(native, shared)
   sources.set(native, { entries, name })
   const dir = path.join(shared, name)
   if (!isComplete(dir, entries)) {
@@ -124,8 +126,20 @@ function sharedCopy(native: string, shared: string): string {
   return dir
 }
 
-function describeSource(native: string): { entries: Entry[]; name: string } {
+/**
+ * The copy's name. Hashing 60-100 MB takes a few hundred milliseconds in every
+ * process that starts a server (each make verb, each test run), so the name is
+ * remembered in `shared` under a fingerprint of the files' paths, sizes, inodes and
+ * mtimes, and hashed again only when those change.
+ */
+function describeSource(native: string, shared: string): { entries: Entry[]; name: string } {
   const entries = listEntries(native)
+  const fingerprint = createHash('sha256').update(native).update(JSON.stringify(entries)).digest('hex')
+  const remembered = path.join(shared, `.source-${fingerprint.slice(0, 16)}`)
+  try {
+    const name = readFileSync(remembered, 'utf8')
+    if (/^[\w.-]+$/.test(name)) return { entries, name }
+  } catch {}
   const hash = createHash('sha256')
   for (const entry of entries) {
     hash.update(`${entry.relative}\0${entry.kind}\0${entry.target ?? ''}\0`)
@@ -135,7 +149,11 @@ function describeSource(native: string): { entries: Entry[]; name: string } {
   const { version } = JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as {
     version: string
   }
-  return { entries, name: `${path.basename(packageDir)}-${version}-${hash.digest('hex').slice(0, 16)}` }
+  const name = `${path.basename(packageDir)}-${version}-${hash.digest('hex').slice(0, 16)}`
+  const staging = `${remembered}.${process.pid}`
+  writeFileSync(staging, name)
+  renameSync(staging, remembered)
+  return { entries, name }
 }
 
 function listEntries(root: string, relative = ''): Entry[] {
@@ -144,12 +162,19 @@ function listEntries(root: string, relative = ''): Entry[] {
   for (const name of names) {
     const child = path.join(relative, name)
     const stats = lstatSync(path.join(root, child))
+    const stamp = `${stats.ino}:${stats.mtimeMs}`
     if (stats.isSymbolicLink()) {
-      entries.push({ relative: child, kind: 'link', size: 0, target: readlinkSync(path.join(root, child)) })
+      entries.push({
+        relative: child,
+        kind: 'link',
+        size: 0,
+        target: readlinkSync(path.join(root, child)),
+        stamp,
+      })
     } else if (stats.isDirectory()) {
-      entries.push({ relative: child, kind: 'dir', size: 0 }, ...listEntries(root, child))
+      entries.push({ relative: child, kind: 'dir', size: 0, stamp }, ...listEntries(root, child))
     } else {
-      entries.push({ relative: child, kind: 'file', size: stats.size })
+      entries.push({ relative: child, kind: 'file', size: stats.size, stamp })
     }
   }
   return entries

@@ -3,7 +3,8 @@
 // <repo>/.dev/postgres in a checkout under /root, a private TMPDIR) the cluster
 // lives in a directory of ours that it can reach, and the requested path becomes a
 // symbolic link to it: callers, `make stop` and `make clean` keep the path they know,
-// and nobody's home directory has to be opened up.
+// and nobody's home directory has to be opened up. (/var/tmp outlives reboots, but a
+// system cleaner may delete files there unused for weeks: this is for dev data only.)
 import { createHash } from 'node:crypto'
 import {
   existsSync,

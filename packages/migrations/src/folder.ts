@@ -1,6 +1,9 @@
 // Reads a drizzle-kit migrations folder: meta/_journal.json lists the migrations in
 // order, each `<tag>.sql` holds statements separated by `--> statement-breakpoint`.
 // The hash is drizzle's own (sha256 of the file text), so both tools agree on it.
+// A file whose first line is `-- migrate: no-transaction` runs statement by
+// statement instead of in one transaction (see no-transaction.ts); the marker is
+// read with plain string code, as the runtime carries no SQL parser.
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
@@ -8,6 +11,26 @@ import { fileURLToPath } from 'node:url'
 import { MigrationError, MigrationErrorCode } from './errors.js'
 
 export const STATEMENT_BREAKPOINT = '--> statement-breakpoint'
+
+/** The first line that opts a migration (or a down) out of the one-transaction rule. */
+export const NO_TRANSACTION_MARKER = '-- migrate: no-transaction'
+
+const MARKER_LINE = /^--\s*migrate:\s*no-transaction\s*$/i
+
+/** True when the file's first line is the marker (a BOM, case and spacing aside). */
+export function runsWithoutTransaction(sql: string): boolean {
+  const firstLine = sql.replace(/^\uFEFF/, '').split('\n', 1)[0] ?? ''
+  return MARKER_LINE.test(firstLine.trim())
+}
+
+/** The marker on any line but the first, where it does nothing: a lint catches it. */
+export function misplacedNoTransactionMarker(sql: string): boolean {
+  return sql
+    .replace(/^\uFEFF/, '')
+    .split('\n')
+    .slice(1)
+    .some((line) => MARKER_LINE.test(line.trim()))
+}
 
 export interface JournalEntry {
   idx: number
@@ -34,6 +57,8 @@ export interface MigrationFile {
   sql: string
   hash: string
   statements: string[]
+  /** False when its first line is `-- migrate: no-transaction`. */
+  transactional: boolean
   /** `<tag>.down.sql`, which reverses it (see rollback). */
   downPath: string
 }
@@ -142,6 +167,7 @@ export function readMigrationFolder(migrationsFolder: string): MigrationFile[] {
       sql,
       hash: hashMigration(sql),
       statements: splitStatements(sql),
+      transactional: !runsWithoutTransaction(sql),
       downPath: path.join(migrationsFolder, `${entry.tag}.down.sql`),
     }
   })

@@ -23,8 +23,11 @@ export {
   type JournalEntry,
   journalPath,
   type MigrationFile,
+  misplacedNoTransactionMarker,
+  NO_TRANSACTION_MARKER,
   readJournal,
   readMigrationFolder,
+  runsWithoutTransaction,
   STATEMENT_BREAKPOINT,
   splitStatements,
 } from './folder.js'
@@ -37,7 +40,8 @@ export {
   type MigrateResult,
   migrate,
 } from './migrate.js'
-export { migrationsAppliedCheck } from './readiness.js'
+export { concurrentIndexName } from './invalid-index.js'
+export { migrationsAppliedCheck, migrationsLedgerCount } from './readiness.js'
 export {
   type RollbackOptions,
   type RollbackResult,
@@ -50,14 +54,6 @@ export {
   type LockTimeoutOptions,
   lockHolders,
 } from './schema-transaction.js'
-export {
-  dropsSchema,
-  type IsolationOptions,
-  type IsolationViolation,
-  lintStatement,
-  lintStatements,
-  type SqlToken,
-  tokenize,
-  touchesLedger,
-} from './sql-lint.js'
+export { assertDirectConnection } from './schema-session.js'
+export { dropsSchema, type SqlToken, tokenize, touchesLedger } from './sql-guards.js'
 export { type StatusEntry, type StatusOptions, type StatusReport, status } from './status.js'

@@ -7,13 +7,16 @@
 // behind a transaction-mode pooler (every setting is SET LOCAL); its statements run
 // under a lock_timeout, retried with backoff; applied files are checked against
 // their hash; and a never-applied migration older than the newest applied one is an
-// error instead of being skipped (drizzle-orm issue 5769).
+// error instead of being skipped (drizzle-orm issue 5769). A file whose first line
+// is `-- migrate: no-transaction` runs statement by statement under the same lock
+// held at session level, over a direct connection (no-transaction.ts).
 import type pg from 'pg'
 import { compareWithLedger, type MigrationStatus } from './compare.js'
-import { excerpt, MigrationError, MigrationErrorCode } from './errors.js'
+import { MigrationError, MigrationErrorCode, statementFailed } from './errors.js'
 import { type MigrationFile, readMigrationFolder } from './folder.js'
 import { assertSchemaName, ensureLedger, ledgerTable, quoteIdent, readLedgerRows } from './ledger.js'
 import { type MigrationLogger, silentLogger } from './logger.js'
+import { applyWithoutTransaction } from './no-transaction.js'
 import { inSchemaTransaction, type LockTimeoutOptions, retryOnLockTimeout } from './schema-transaction.js'
 import { type ConnectionOptions, withConnection } from './session.js'
 
@@ -57,12 +60,15 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
 
     const applied: AppliedMigration[] = []
     for (const { file } of comparison.migrations.filter((m) => m.state === 'pending')) {
-      const durationMs = await retryOnLockTimeout(
-        client,
-        { schema, name: file.name, file: file.path },
-        { ...options, logger },
-        () => applyOne(client, schema, file, options),
-      )
+      const durationMs = file.transactional
+        ? await retryOnLockTimeout(client, { schema, name: file.name, file: file.path }, { ...options, logger }, () =>
+            applyOne(client, schema, file, options),
+          )
+        : await applyWithoutTransaction(client, schema, file, {
+            ...options,
+            logger,
+            skip: (statement) => createsOwnSchema(statement, schema),
+          })
       if (durationMs === null) continue
       applied.push({ name: file.name, durationMs })
       logger.info(
@@ -122,7 +128,17 @@ async function applyOne(
       try {
         await client.query(statement)
       } catch (error) {
-        throw statementError(schema, file, statement, index, error)
+        throw statementFailed({
+          schema,
+          fileName: file.name,
+          filePath: file.path,
+          statement,
+          index,
+          count: file.statements.length,
+          transactional: true,
+          error,
+          outcome: `Nothing of ${file.name} was applied; earlier migrations stay applied.`,
+        })
       }
     }
     await client.query(`INSERT INTO ${ledgerTable(schema)} (hash, created_at) VALUES ($1, $2)`, [
@@ -155,24 +171,6 @@ export function createsOwnSchema(statement: string, schema: string): boolean {
   const raw = match[1]!
   const name = raw.startsWith('"') ? raw.slice(1, -1).replaceAll('""', '"') : raw.toLowerCase()
   return name === schema
-}
-
-function statementError(
-  schema: string,
-  file: MigrationFile,
-  statement: string,
-  index: number,
-  error: unknown,
-): MigrationError {
-  const pgError = error as pg.DatabaseError
-  const extra = [pgError.detail && `detail: ${pgError.detail}`, pgError.hint && `hint: ${pgError.hint}`]
-    .filter(Boolean)
-    .join('; ')
-  return new MigrationError(
-    MigrationErrorCode.StatementFailed,
-    `${schema}: ${file.name} failed at statement ${index + 1} of ${file.statements.length}: ${pgError.message}${extra ? ` (${extra})` : ''}\n  ${excerpt(statement)}\nNothing of ${file.name} was applied; earlier migrations stay applied.`,
-    { file: file.path, statement, cause: error },
-  )
 }
 
 export function formatMs(ms: number): string {

@@ -1,6 +1,10 @@
 // Alembic's downgrade for drizzle-kit folders: applies `<tag>.down.sql` files newest
 // first, each in its own transaction under the same advisory lock as migrate(),
-// and deletes the migration's ledger row in that transaction.
+// and deletes the migration's ledger row in that transaction. A down whose first
+// line is `-- migrate: no-transaction` (DROP INDEX CONCURRENTLY, say) runs
+// statement by statement under the session-level lock, like such a migration, and
+// its ledger row goes once every statement has succeeded; until then the migration
+// stays applied, and the down is run again from its first statement next time.
 //
 // Everything that can be checked without touching the database is checked first
 // (every down exists, no down drops the schema or touches the ledger, every
@@ -10,14 +14,16 @@
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import type pg from 'pg'
-import { excerpt, MigrationError, MigrationErrorCode } from './errors.js'
-import { type MigrationFile, readMigrationFolder, splitStatements } from './folder.js'
+import { excerpt, MigrationError, MigrationErrorCode, statementFailed } from './errors.js'
+import { type MigrationFile, readMigrationFolder, runsWithoutTransaction, splitStatements } from './folder.js'
 import { assertSchemaName, type LedgerRow, ledgerTable, quoteIdent, readLedger } from './ledger.js'
 import { type MigrationLogger, silentLogger } from './logger.js'
 import { formatMs } from './migrate.js'
+import { runStatementByStatement } from './no-transaction.js'
+import { withSchemaSessionLock } from './schema-session.js'
 import { inSchemaTransaction, type LockTimeoutOptions, retryOnLockTimeout } from './schema-transaction.js'
 import { type ConnectionOptions, withConnection } from './session.js'
-import { dropsSchema, touchesLedger } from './sql-lint.js'
+import { dropsSchema, touchesLedger } from './sql-guards.js'
 
 export interface RollbackOptions extends ConnectionOptions, LockTimeoutOptions {
   schema: string
@@ -46,6 +52,8 @@ interface RollbackStep {
   row: LedgerRow
   downName: string
   statements: string[]
+  /** False when the down's first line is `-- migrate: no-transaction`. */
+  transactional: boolean
 }
 
 export async function rollback(options: RollbackOptions): Promise<RollbackResult> {
@@ -66,12 +74,14 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
     const plan = planRollback(schema, migrationsFolder, files, rows, steps)
     const rolledBack: RolledBackMigration[] = []
     for (const step of plan) {
-      const durationMs = await retryOnLockTimeout(
-        client,
-        { schema, name: step.downName, file: step.file.downPath },
-        { ...options, logger },
-        () => rollbackOne(client, schema, step, options),
-      )
+      const durationMs = step.transactional
+        ? await retryOnLockTimeout(
+            client,
+            { schema, name: step.downName, file: step.file.downPath },
+            { ...options, logger },
+            () => rollbackOne(client, schema, step, options),
+          )
+        : await rollbackWithoutTransaction(client, schema, step, { ...options, logger })
       rolledBack.push({ name: step.file.name, durationMs })
       logger.info(
         { schema, migration: step.file.name, durationMs },
@@ -133,7 +143,8 @@ function planRollback(
 
   return targets.map(({ file, row }) => {
     const downName = path.basename(file.downPath)
-    const statements = splitStatements(readFileSync(file.downPath, 'utf8'))
+    const downSql = readFileSync(file.downPath, 'utf8')
+    const statements = splitStatements(downSql)
     for (const statement of statements) {
       const problem = dropsSchema(statement, schema)
         ? `drops the schema "${schema}"`
@@ -148,9 +159,27 @@ function planRollback(
         )
       }
     }
-    return { file, row, downName, statements }
+    return { file, row, downName, statements, transactional: !runsWithoutTransaction(downSql) }
   })
 }
+
+/** Under the lock: is `step` still the newest applied migration (no concurrent migrate or rollback)? */
+async function assertStillNewest(client: pg.ClientBase, schema: string, step: RollbackStep): Promise<void> {
+  const { rows } = await client.query<{ id: number; hash: string }>(
+    `SELECT id, hash FROM ${ledgerTable(schema)} ORDER BY created_at DESC, id DESC LIMIT 1`,
+  )
+  const newest = rows[0]
+  if (!newest || newest.id !== step.row.id || newest.hash !== step.row.hash) {
+    throw new MigrationError(
+      MigrationErrorCode.RollbackInvalid,
+      `${schema}: ${step.file.name} is no longer the newest applied migration (another migrate or rollback ran meanwhile); stopped before undoing it`,
+      { file: step.file.path },
+    )
+  }
+}
+
+const stillApplied = (step: RollbackStep) =>
+  `${step.file.name} stays applied; migrations rolled back before it stay rolled back.`
 
 async function rollbackOne(
   client: pg.ClientBase,
@@ -160,30 +189,54 @@ async function rollbackOne(
 ): Promise<number> {
   const started = performance.now()
   await inSchemaTransaction(client, schema, options, async () => {
-    const { rows } = await client.query<{ id: number; hash: string }>(
-      `SELECT id, hash FROM ${ledgerTable(schema)} ORDER BY created_at DESC, id DESC LIMIT 1`,
-    )
-    const newest = rows[0]
-    if (!newest || newest.id !== step.row.id || newest.hash !== step.row.hash) {
-      throw new MigrationError(
-        MigrationErrorCode.RollbackInvalid,
-        `${schema}: ${step.file.name} is no longer the newest applied migration (another migrate or rollback ran meanwhile); stopped before undoing it`,
-        { file: step.file.path },
-      )
-    }
+    await assertStillNewest(client, schema, step)
     await client.query(`SET LOCAL search_path TO ${quoteIdent(schema)}`)
     for (const [index, statement] of step.statements.entries()) {
       try {
         await client.query(statement)
       } catch (error) {
-        const pgError = error as pg.DatabaseError
-        throw new MigrationError(
-          MigrationErrorCode.StatementFailed,
-          `${schema}: ${step.downName} failed at statement ${index + 1} of ${step.statements.length}: ${pgError.message}\n  ${excerpt(statement)}\n${step.file.name} stays applied; migrations rolled back before it stay rolled back.`,
-          { file: step.file.downPath, statement, cause: error },
-        )
+        throw statementFailed({
+          schema,
+          fileName: step.downName,
+          filePath: step.file.downPath,
+          statement,
+          index,
+          count: step.statements.length,
+          transactional: true,
+          error,
+          outcome: stillApplied(step),
+        })
       }
     }
+    await client.query(`DELETE FROM ${ledgerTable(schema)} WHERE id = $1`, [step.row.id])
+  })
+  return performance.now() - started
+}
+
+/** A down marked `-- migrate: no-transaction`: statement by statement, then the ledger row. */
+async function rollbackWithoutTransaction(
+  client: pg.ClientBase,
+  schema: string,
+  step: RollbackStep,
+  options: LockTimeoutOptions & { logger: MigrationLogger },
+): Promise<number> {
+  const started = performance.now()
+  await withSchemaSessionLock(client, schema, { name: step.downName, path: step.file.downPath }, options, async () => {
+    await assertStillNewest(client, schema, step)
+    await runStatementByStatement(
+      client,
+      {
+        schema,
+        fileName: step.downName,
+        filePath: step.file.downPath,
+        statements: step.statements,
+        outcome: (index) =>
+          index === 0
+            ? stillApplied(step)
+            : `${stillApplied(step)} Statements 1 to ${index} of ${step.downName} ran and stay (it has no transaction to roll back); the next rollback runs it again from its first statement.`,
+      },
+      options,
+    )
     await client.query(`DELETE FROM ${ledgerTable(schema)} WHERE id = $1`, [step.row.id])
   })
   return performance.now() - started

@@ -2,28 +2,35 @@
 // in a transaction of its own, holding its schema's advisory lock. Every limit is
 // set with SET LOCAL, so nothing outlives the transaction: through a
 // transaction-mode pooler the server connection goes on to serve other clients,
-// and a session-level SET would go with it.
+// and a session-level SET would go with it. (Files marked `-- migrate:
+// no-transaction` hold the same lock at session level instead: schema-session.ts.)
 //
 // Statements after the lock run under a lock_timeout: a DDL statement queued
 // behind a long read would otherwise block every request that queues behind it
 // for as long as it waits. When the timeout is exceeded the step is rolled back
 // and tried again after a backoff, a bounded number of times; the final error
-// names the sessions holding locks in the schema (pid, application, since when).
+// names the sessions holding locks in the schema (pid, application, query, since
+// when).
+//
+// Waiting for the schema's lock, a runner never sits in one statement for long: a
+// waiting statement holds a snapshot, and CREATE INDEX CONCURRENTLY, run by the
+// replica holding the lock, waits for every older snapshot to go away. The two
+// would wait on each other until the deadlock detector cancelled the index build
+// (leaving an INVALID index). So the wait is cut into slices shorter than
+// deadlock_timeout, each its own transaction: between slices the waiter holds no
+// snapshot, and the index build goes on.
 import type pg from 'pg'
 import { MigrationError, MigrationErrorCode } from './errors.js'
 import type { MigrationLogger } from './logger.js'
 
 // First key of the two-key advisory lock: "migr" in ASCII. The second key is the
 // schema's hashtext, so each schema has its own lock and services never wait on
-// each other.
+// each other. Transaction-level and session-level locks on the same keys conflict.
 const LOCK_NAMESPACE = 0x6d696772
 
-/**
- * Transaction-scoped, so it is released by COMMIT or ROLLBACK (or by the server
- * when the connection dies) and works behind a transaction-mode pooler.
- */
-export async function lockSchema(client: pg.ClientBase, schema: string): Promise<void> {
-  await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_NAMESPACE, schema])
+/** The advisory lock's two keys as query parameters: `($1, hashtext($2))`. */
+export function schemaLockParams(schema: string): [number, string] {
+  return [LOCK_NAMESPACE, schema]
 }
 
 export interface LockTimeoutOptions {
@@ -39,11 +46,69 @@ export const LOCK_TIMEOUT_DEFAULTS = { lockTimeoutMs: 5_000, lockRetries: 4, loc
 
 /** SQLSTATE lock_not_available: lock_timeout was exceeded (or NOWAIT failed). */
 const LOCK_NOT_AVAILABLE = '55P03'
+/** SQLSTATE deadlock_detected: a waiting slice may see it where deadlock_timeout is tiny. */
+const DEADLOCK_DETECTED = '40P01'
 
 function nonNegativeInteger(value: number, name: string): number {
   if (!Number.isInteger(value) || value < 0)
     throw new Error(`${name} must be a whole number >= 0, got ${value}`)
   return value
+}
+
+export function lockTimeoutMsOf(options: LockTimeoutOptions): number {
+  return nonNegativeInteger(options.lockTimeoutMs ?? LOCK_TIMEOUT_DEFAULTS.lockTimeoutMs, 'lockTimeoutMs')
+}
+
+const slices = new WeakMap<pg.ClientBase, number>()
+
+/**
+ * How long one slice of waiting for the schema lock may last: half the server's
+ * deadlock_timeout (1 s by default), within 50 ms .. 1 s. Read once per connection.
+ */
+export async function lockWaitSliceMs(client: pg.ClientBase): Promise<number> {
+  const known = slices.get(client)
+  if (known !== undefined) return known
+  const { rows } = await client.query<{ ms: number }>(
+    "SELECT setting::int AS ms FROM pg_settings WHERE name = 'deadlock_timeout'",
+  )
+  const slice = Math.min(1_000, Math.max(50, Math.floor((rows[0]?.ms ?? 1_000) / 2)))
+  slices.set(client, slice)
+  return slice
+}
+
+/** True for an error that ends one slice of waiting (and only means: wait on). */
+export function endsWaitSlice(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code
+  return code === LOCK_NOT_AVAILABLE || code === DEADLOCK_DETECTED
+}
+
+/**
+ * BEGIN, then the schema's transaction-level lock: at once when it is free, else in
+ * slices of waiting, each in a transaction of its own (see the header).
+ */
+async function beginHoldingSchemaLock(client: pg.ClientBase, schema: string): Promise<void> {
+  let sliceMs = 0
+  for (;;) {
+    await client.query('BEGIN')
+    try {
+      // Migrations may legitimately run longer than the role's statement timeout.
+      await client.query('SET LOCAL statement_timeout = 0')
+      if (sliceMs === 0) {
+        const { rows } = await client.query<{ locked: boolean }>(
+          'SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS locked',
+          schemaLockParams(schema),
+        )
+        if (rows[0]!.locked) return
+        sliceMs = await lockWaitSliceMs(client)
+      }
+      await client.query(`SET LOCAL lock_timeout = ${sliceMs}`)
+      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', schemaLockParams(schema))
+      return
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {})
+      if (!endsWaitSlice(error)) throw error
+    }
+  }
 }
 
 /**
@@ -57,17 +122,9 @@ export async function inSchemaTransaction<T>(
   options: LockTimeoutOptions,
   work: () => Promise<T>,
 ): Promise<T> {
-  const lockTimeoutMs = nonNegativeInteger(
-    options.lockTimeoutMs ?? LOCK_TIMEOUT_DEFAULTS.lockTimeoutMs,
-    'lockTimeoutMs',
-  )
-  await client.query('BEGIN')
+  const lockTimeoutMs = lockTimeoutMsOf(options)
+  await beginHoldingSchemaLock(client, schema)
   try {
-    // Migrations may legitimately run longer than the role's statement timeout, and
-    // waiting for another runner's lock is not a stuck lock queue.
-    await client.query('SET LOCAL statement_timeout = 0')
-    await client.query('SET LOCAL lock_timeout = 0')
-    await lockSchema(client, schema)
     await client.query(`SET LOCAL lock_timeout = ${lockTimeoutMs}`)
     const result = await work()
     await client.query('COMMIT')
@@ -98,8 +155,17 @@ export interface LockHolder {
   locks: string
 }
 
-/** Sessions other than this one that hold granted locks on relations of `schema`, oldest transaction first. */
-export async function lockHolders(client: pg.ClientBase, schema: string): Promise<LockHolder[]> {
+/**
+ * Sessions other than this one that hold granted locks on relations of `schema`,
+ * oldest transaction first. With `snapshotsOlderThanMs`, also the sessions of this
+ * database whose transaction (holding a snapshot) began longer ago than that: the
+ * ones CREATE INDEX CONCURRENTLY and its kin wait for, whatever they locked.
+ */
+export async function lockHolders(
+  client: pg.ClientBase,
+  schema: string,
+  options: { snapshotsOlderThanMs?: number } = {},
+): Promise<LockHolder[]> {
   const { rows } = await client.query<{
     pid: number
     usename: string | null
@@ -109,17 +175,27 @@ export async function lockHolders(client: pg.ClientBase, schema: string): Promis
     query: string | null
     locks: string
   }>(
-    `SELECT a.pid, a.usename, a.application_name, a.state, a.xact_start, left(a.query, 200) AS query,
-            string_agg(DISTINCT l.mode || ' on ' || c.relname, ', ') AS locks
-       FROM pg_locks l
-       JOIN pg_class c ON c.oid = l.relation
-       JOIN pg_stat_activity a ON a.pid = l.pid
-      WHERE l.granted AND l.pid <> pg_backend_pid()
-        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-        AND c.relnamespace = to_regnamespace($1)
+    `WITH holders AS (
+       SELECT l.pid, string_agg(DISTINCT l.mode || ' on ' || c.relname, ', ') AS locks
+         FROM pg_locks l
+         JOIN pg_class c ON c.oid = l.relation
+        WHERE l.granted AND l.pid <> pg_backend_pid()
+          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND c.relnamespace = to_regnamespace($1)
+        GROUP BY l.pid
+       UNION ALL
+       SELECT a.pid, 'a snapshot older than the statement' AS locks
+         FROM pg_stat_activity a
+        WHERE $2::int IS NOT NULL AND a.pid <> pg_backend_pid()
+          AND a.datname = current_database() AND a.backend_xmin IS NOT NULL
+          AND a.xact_start < clock_timestamp() - make_interval(secs => $2::int / 1000.0)
+     )
+     SELECT a.pid, a.usename, a.application_name, a.state, a.xact_start, left(a.query, 200) AS query,
+            string_agg(h.locks, ', ') AS locks
+       FROM holders h JOIN pg_stat_activity a ON a.pid = h.pid
       GROUP BY a.pid, a.usename, a.application_name, a.state, a.xact_start, a.query
       ORDER BY a.xact_start NULLS LAST, a.pid`,
-    [schema],
+    [schema, options.snapshotsOlderThanMs ?? null],
   )
   return rows.map((row) => ({
     pid: row.pid,
@@ -150,14 +226,26 @@ export function describeLockHolders(holders: LockHolder[], schema: string): stri
     .join('; ')
 }
 
+export interface LockedStep {
+  schema: string
+  /** What is retried, as users know it: the file, or a file's statement. */
+  name: string
+  file?: string
+  /** What stays after the final failure; default: nothing of `name` was applied. */
+  outcome?: string
+  /** The step waits for older snapshots too (CREATE INDEX CONCURRENTLY and kin): name those sessions. */
+  waitsForSnapshots?: boolean
+}
+
 /**
- * Runs `attempt` (one whole step in its own transaction) again while it fails on
- * lock_timeout, with a doubling delay. Other errors, and the last lock timeout,
- * are thrown: the last one as MIGRATION_LOCK_TIMEOUT naming the lock holders.
+ * Runs `attempt` (one whole step in its own transaction, or one statement of a
+ * file without one) again while it fails on lock_timeout, with a doubling delay.
+ * Other errors, and the last lock timeout, are thrown: the last one as
+ * MIGRATION_LOCK_TIMEOUT naming the lock holders.
  */
 export async function retryOnLockTimeout<T>(
   client: pg.ClientBase,
-  step: { schema: string; name: string; file?: string },
+  step: LockedStep,
   options: LockTimeoutOptions & { logger: MigrationLogger },
   attempt: () => Promise<T>,
 ): Promise<T> {
@@ -169,18 +257,24 @@ export async function retryOnLockTimeout<T>(
       return await attempt()
     } catch (error) {
       if (!isLockTimeout(error)) throw error
-      const holders = describeLockHolders(await lockHolders(client, step.schema).catch(() => []), step.schema)
+      const found = await lockHolders(client, step.schema, {
+        snapshotsOlderThanMs: step.waitsForSnapshots ? lockTimeoutMs : undefined,
+      }).catch(() => [])
+      const holders = describeLockHolders(found, step.schema)
       const what = `${step.schema}: ${step.name} waited longer than lock_timeout (${lockTimeoutMs} ms) for a lock`
       if (tries > retries) {
+        const outcome = step.outcome
+          ? `${step.outcome} Retry when that session has finished (or end it).`
+          : `Nothing of ${step.name} was applied; retry when that session has finished (or end it).`
         throw new MigrationError(
           MigrationErrorCode.LockTimeout,
-          `${what}, ${tries} time(s); gave up. Held by: ${holders}. Nothing of ${step.name} was applied; retry when that session has finished (or end it).`,
+          `${what}, ${tries} time(s); gave up. Held by: ${holders}. ${outcome}`,
           { file: step.file, cause: error },
         )
       }
       options.logger.warn(
         { schema: step.schema, migration: step.name, attempt: tries, retryInMs: delayMs },
-        `${what}; rolled back, retry ${tries} of ${retries} in ${delayMs} ms. Held by: ${holders}`,
+        `${what}; ${step.outcome ? 'stopped' : 'rolled back'}, retry ${tries} of ${retries} in ${delayMs} ms. Held by: ${holders}`,
       )
       await new Promise((resolve) => setTimeout(resolve, delayMs))
       delayMs = Math.min(delayMs * 2, 30_000)

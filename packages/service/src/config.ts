@@ -149,6 +149,11 @@ export function serviceEnv(defaults: { port: number }) {
       default: 65536,
       description: 'largest accepted request body',
     }),
+    METRICS_ENABLED: Type.Boolean({
+      default: true,
+      description:
+        'serve /metrics (Prometheus) and count every request for it; false only to measure what that costs (make bench)',
+    }),
     TRUST_PROXY: Type.String({
       default: 'false',
       pattern: '^(true|false|[0-9]+|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$',
@@ -175,6 +180,7 @@ export interface ServiceConfig {
   dbConnectTimeoutMs: number
   bodyLimit: number
   trustProxy: TrustProxy
+  metricsEnabled: boolean
 }
 
 export type ServiceEnv = Static<TObject<ReturnType<typeof serviceEnv>>>
@@ -195,6 +201,7 @@ export function toServiceConfig(env: ServiceEnv): ServiceConfig {
     dbConnectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
     bodyLimit: env.BODY_LIMIT_BYTES,
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    metricsEnabled: env.METRICS_ENABLED,
   }
 }
 

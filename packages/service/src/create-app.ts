@@ -8,9 +8,11 @@ import Fastify, { type FastifyServerOptions } from 'fastify'
 import type { ServiceConfig } from './config.js'
 import { databasePlugin } from './database-plugin.js'
 import { type DocsOptions, registerDocs } from './docs.js'
+import { documentKitErrors } from './documented-errors.js'
 import { errorHandler, notFoundHandler } from './errors.js'
 import { lifecyclePlugin } from './lifecycle.js'
 import { baseServerOptions, loggerOptions, registerRequestLogging } from './logging.js'
+import { metricsPlugin } from './metrics.js'
 import { createValidatorCompiler } from './validation.js'
 
 export interface ServiceAppOptions {
@@ -39,6 +41,11 @@ export async function createServiceApp(options: ServiceAppOptions) {
   // JSON only; a route that takes a form (OAuth2's token endpoint) adds its own parser.
   app.removeContentTypeParser('text/plain')
   registerRequestLogging(app, config.logRequests)
+  // Before every route (its hook counts them all); /metrics is hidden from the docs.
+  await app.register(metricsPlugin, { enabled: config.metricsEnabled })
+  documentKitErrors(app, {
+    bearerSecurity: Object.keys(options.docs.securitySchemes ?? {}).map((name) => ({ [name]: [] })),
+  })
   // Docs first: @fastify/swagger only sees routes registered after it.
   await registerDocs(app, options.docs)
   await app.register(lifecyclePlugin)

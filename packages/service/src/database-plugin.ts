@@ -4,7 +4,7 @@
 // than handed to the app before the pool exists: the database answers, and every
 // migration of this build is in the ledger.
 import { createServiceDatabase } from '@app/db'
-import { migrationsAppliedCheck } from '@app/migrations'
+import { migrationsAppliedCheck, migrationsLedgerCount } from '@app/migrations'
 import type { NodePgQueryResultHKT } from 'drizzle-orm/node-postgres'
 import type { PgDatabase } from 'drizzle-orm/pg-core'
 import type { FastifyInstance } from 'fastify'
@@ -54,7 +54,18 @@ export const databasePlugin = fp(
         migrationsFolder: options.migrations.folder,
       }),
     )
+    // /metrics reads the pool's counts and the ledger at each scrape, not per query.
+    app.metrics.observeDatabase({
+      pool: database.pool,
+      maxConnections: options.poolMax,
+      schema: options.migrations.schema,
+      migrations: migrationsLedgerCount({
+        pool: database.pool,
+        schema: options.migrations.schema,
+        migrationsFolder: options.migrations.folder,
+      }),
+    })
     app.addHook('onClose', () => database.close())
   },
-  { name: 'db', dependencies: ['lifecycle'] },
+  { name: 'db', dependencies: ['lifecycle', 'metrics'] },
 )

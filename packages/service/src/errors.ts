@@ -1,10 +1,10 @@
 // One error shape everywhere: { statusCode, code, message, details }. `code` is
-// stable and machine-readable; `message` says what to fix, naming the field.
+// stable and machine-readable (every code is defined in error-codes.ts or a
+// service's registry); `message` says what to fix, naming the field.
 // Validation failures are 422 (as FastAPI), malformed JSON 400, oversized bodies
 // 413, an unreachable database 503, and a 5xx never carries a stack trace.
 import { isTransientConnectionError } from '@app/db'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { Type } from 'typebox'
 
 export class ApiError extends Error {
   constructor(
@@ -16,81 +16,6 @@ export class ApiError extends Error {
     super(message)
     this.name = 'ApiError'
   }
-}
-
-export const ErrorResponse = Type.Object(
-  {
-    statusCode: Type.Integer({ description: 'The HTTP status, repeated for clients that lose it' }),
-    code: Type.String({
-      description: 'Stable, machine-readable error code',
-      examples: ['VALIDATION_FAILED'],
-    }),
-    message: Type.String({ description: 'What went wrong, naming the offending field when there is one' }),
-    details: Type.Optional(
-      Type.Unknown({ description: 'Structured context, e.g. one entry per invalid field' }),
-    ),
-  },
-  { title: 'Error' },
-)
-
-// What OpenAPI shows for each error status: a description and a typical body.
-// Routes answer more specific codes (USER_NOT_FOUND, ...): their descriptions say so.
-const STATUS_DOCS: Record<number, { description: string; code: string; message: string }> = {
-  400: {
-    description: 'Malformed request (e.g. invalid JSON)',
-    code: 'MALFORMED_JSON',
-    message: 'request body is not valid JSON',
-  },
-  401: {
-    description: 'Missing, invalid or expired credentials',
-    code: 'NOT_AUTHENTICATED',
-    message: 'this route needs a bearer token',
-  },
-  403: { description: 'Not allowed', code: 'FORBIDDEN', message: 'not allowed' },
-  404: { description: 'Not found', code: 'NOT_FOUND', message: 'no such resource' },
-  409: {
-    description: 'Conflicts with existing data',
-    code: 'CONFLICT',
-    message: 'conflicts with existing data',
-  },
-  413: {
-    description: 'Request body too large',
-    code: 'BODY_TOO_LARGE',
-    message: 'request body is too large',
-  },
-  415: {
-    description: 'Unsupported content type',
-    code: 'UNSUPPORTED_MEDIA_TYPE',
-    message: 'unsupported content type; send application/json',
-  },
-  422: {
-    description: 'Validation failed; `details` names each invalid field',
-    code: 'VALIDATION_FAILED',
-    message: 'body.email must match format "email"',
-  },
-  429: { description: 'Too many requests', code: 'RATE_LIMITED', message: 'too many requests; retry later' },
-  503: {
-    description: 'A dependency (database or another service) is unavailable',
-    code: 'DB_UNAVAILABLE',
-    message: 'the database is unavailable; retry shortly',
-  },
-}
-
-/** Response schemas for the error statuses a route can answer, for its OpenAPI entry. */
-export function errorResponses(...statuses: number[]): Record<number, typeof ErrorResponse> {
-  return Object.fromEntries(
-    statuses.map((status) => {
-      const docs = STATUS_DOCS[status] ?? { description: 'Error', code: 'ERROR', message: 'error' }
-      return [
-        status,
-        {
-          ...ErrorResponse,
-          description: docs.description,
-          examples: [{ statusCode: status, code: docs.code, message: docs.message }],
-        },
-      ]
-    }),
-  )
 }
 
 export interface FieldError {

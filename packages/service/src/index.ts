@@ -9,19 +9,36 @@ export {
 export { createServiceApp, type ServiceApp, type ServiceAppOptions } from './create-app.js'
 export type { Db } from './database-plugin.js'
 export type { DocsOptions } from './docs.js'
+export { type Caller, bearerAuthPlugin, callerOf } from './bearer/bearer-auth.js'
+export { type RemoteKeysOptions, remoteSigningKeys } from './bearer/remote-keys.js'
+export {
+  createTokenVerifier,
+  type TokenVerifier,
+  type TokenVerifierOptions,
+  type VerifiedToken,
+} from './bearer/token-verifier.js'
+export {
+  defineErrors,
+  type ErrorDefinition,
+  type ErrorRegistry,
+  KIT_ERRORS,
+  type KitErrorCode,
+  kitErrors,
+} from './error-codes.js'
 export {
   ApiError,
   type ErrorBody,
-  ErrorResponse,
   errorHandler,
-  errorResponses,
   type FieldError,
   isDatabaseUnavailable,
   toErrorBody,
 } from './errors.js'
 export type { LifecycleState, ReadinessCheck } from './lifecycle.js'
 export { loggerOptions } from './logging.js'
+export { type ServiceMetrics, UNMATCHED_ROUTE } from './metrics.js'
 export { type Cursor, decodeCursor, encodeCursor, Page, PageQuery, toPage } from './pagination.js'
 export { deleteInBatches, type PeriodicTaskOptions, registerPeriodicTask } from './periodic-task.js'
 export { runService, type ServiceDefinition } from './run-service.js'
+export { described, Timestamp } from './schemas.js'
+export { IdParams, isUuid, UUID_PATTERN, Uuid } from './uuid.js'
 export { invalidSchemasIn } from './validation.js'

@@ -31,7 +31,7 @@ declare module 'fastify' {
   }
 }
 
-const ALWAYS_OPEN = /^\/(healthz|readyz|docs(\/.*)?|openapi\.json)?(\?.*)?$/
+export const ALWAYS_OPEN = /^\/(healthz|readyz|metrics|docs(\/.*)?|openapi\.json)?(\?.*)?$/
 
 const HealthResponse = Type.Object({ status: Type.Literal('ok') }, { description: 'The process is up' })
 const readyShape = {

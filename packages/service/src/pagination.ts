@@ -2,7 +2,8 @@
 // that encodes the last row's sort key. Stable under concurrent inserts, unlike
 // offsets, and cheap on large tables.
 import { type Static, type TSchema, Type } from 'typebox'
-import { ApiError } from './errors.js'
+import { kitErrors } from './error-codes.js'
+import { isUuid } from './uuid.js'
 
 // `limit` is optional to callers (OpenAPI must not mark it required, or generated
 // clients demand it) while handlers always get one: validation fills in the default.
@@ -30,16 +31,21 @@ export function Page<T extends TSchema>(item: T) {
   })
 }
 
+/** The sort key of the last item of a page: its creation time and id. */
 export interface Cursor {
-  /** Sort key of the last item returned: creation time (ISO) and id. */
-  createdAt: string
-  id: string | number
+  createdAt: Date
+  id: string
 }
 
 export function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify([cursor.createdAt, cursor.id])).toString('base64url')
+  return Buffer.from(JSON.stringify([cursor.createdAt.toISOString(), cursor.id])).toString('base64url')
 }
 
+/**
+ * The keyset position an opaque `cursor` encodes, or undefined without one. Checks
+ * the values fit the columns (a UUID, a timestamp PostgreSQL stores), so a forged
+ * cursor is a 422 naming the field, never a database error.
+ */
 export function decodeCursor(cursor: string | undefined): Cursor | undefined {
   if (cursor === undefined) return undefined
   try {
@@ -47,22 +53,18 @@ export function decodeCursor(cursor: string | undefined): Cursor | undefined {
       unknown,
       unknown,
     ]
-    if (
-      typeof createdAt === 'string' &&
-      !Number.isNaN(Date.parse(createdAt)) &&
-      (typeof id === 'string' || typeof id === 'number')
-    ) {
-      return { createdAt, id }
-    }
+    const date = typeof createdAt === 'string' ? new Date(createdAt) : undefined
+    const year = date?.getUTCFullYear() ?? Number.NaN
+    if (date && year >= 1 && year <= 9999 && isUuid(id)) return { createdAt: date, id }
   } catch {}
-  throw new ApiError(422, 'VALIDATION_FAILED', 'querystring.cursor is not a cursor this API returned', [
+  throw kitErrors.error('VALIDATION_FAILED', 'querystring.cursor is not a cursor this API returned', [
     { in: 'querystring', field: 'cursor', message: 'is not a cursor this API returned' },
   ])
 }
 
 /** Fetch `limit + 1` rows, then call this: it trims the extra row and builds the cursor. */
-export function toPage<T>(rows: T[], limit: number, keyOf: (row: T) => Cursor) {
+export function toPage<T extends Cursor>(rows: T[], limit: number) {
   const items = rows.slice(0, limit)
   const last = items.at(-1)
-  return { items, nextCursor: rows.length > limit && last ? encodeCursor(keyOf(last)) : null }
+  return { items, nextCursor: rows.length > limit && last ? encodeCursor(last) : null }
 }

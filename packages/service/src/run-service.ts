@@ -56,7 +56,7 @@ export async function runService<C extends ServiceConfig>(
   await app.listen({ port: config.port, host: config.host })
   try {
     if (config.migrateOnStart) {
-      await migrate({
+      const result = await migrate({
         url: config.migrationDatabaseUrl,
         schema: service.migrations.schema,
         migrationsFolder: service.migrations.folder,
@@ -71,6 +71,7 @@ export async function runService<C extends ServiceConfig>(
             ),
         },
       })
+      app.metrics.recordMigrationRun(result)
     } else {
       await waitUntilMigrated(app, service.name)
     }

@@ -244,7 +244,7 @@ export interface operations {
                         items: {
                             /**
                              * Format: uuid
-                             * @example 0b9c8f4e-3c1a-4f5e-9a57-2f1d6c2b7e10
+                             * @example 0b8f6d5e-3c1a-4f7e-9d2b-6a4c8e1f2a3b
                              */
                             id: string;
                             /**
@@ -274,7 +274,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Missing, invalid or expired credentials */
+            /** @description `INVALID_TOKEN`: the bearer token is malformed, expired, or not signed by a key the service trusts; `NOT_AUTHENTICATED`: no bearer token: send `Authorization: Bearer <access_token>` */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -283,18 +283,21 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 401,
-                     *       "code": "NOT_AUTHENTICATED",
-                     *       "message": "this route needs a bearer token"
+                     *       "code": "INVALID_TOKEN",
+                     *       "message": "the bearer token is malformed, expired, or not signed by a key the service trusts"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 401;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "INVALID_TOKEN" | "NOT_AUTHENTICATED";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -302,7 +305,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed; `details` names each invalid field */
+            /** @description `VALIDATION_FAILED`: a field is invalid: `details` names each one */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -312,17 +315,82 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "body.email must match format \"email\""
+                     *       "message": "a field is invalid: `details` names each one"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 422;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "VALIDATION_FAILED";
+                        /** @description What went wrong, naming the offending field when there is one */
+                        message: string;
+                        /** @description Structured context, e.g. one entry per invalid field */
+                        details?: unknown;
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: an unexpected error: the service log has it under the request id in `details` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "code": "INTERNAL_ERROR",
+                     *       "message": "an unexpected error: the service log has it under the request id in `details`"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 500;
+                        /**
+                         * @description Stable, machine-readable error code
+                         * @enum {string}
+                         */
+                        code: "INTERNAL_ERROR";
+                        /** @description What went wrong, naming the offending field when there is one */
+                        message: string;
+                        /** @description Structured context, e.g. one entry per invalid field */
+                        details?: unknown;
+                    };
+                };
+            };
+            /** @description `DB_TIMEOUT`: the database did not answer in time (statement or lock timeout): retry shortly; `DB_UNAVAILABLE`: the database is unreachable: retry shortly; `SERVICE_STARTING`: the service is starting (waiting for the database or its migrations): retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "DB_TIMEOUT",
+                     *       "message": "the database did not answer in time (statement or lock timeout): retry shortly"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 503;
+                        /**
+                         * @description Stable, machine-readable error code
+                         * @enum {string}
+                         */
+                        code: "DB_TIMEOUT" | "DB_UNAVAILABLE" | "SERVICE_STARTING";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -387,7 +455,7 @@ export interface operations {
                     "application/json": {
                         /**
                          * Format: uuid
-                         * @example 0b9c8f4e-3c1a-4f5e-9a57-2f1d6c2b7e10
+                         * @example 0b8f6d5e-3c1a-4f7e-9d2b-6a4c8e1f2a3b
                          */
                         id: string;
                         /**
@@ -414,7 +482,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Malformed request (e.g. invalid JSON) */
+            /** @description `INVALID_CONTENT_LENGTH`: Content-Length does not match the body; `MALFORMED_JSON`: the body is not valid JSON (or empty with a JSON content type) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -423,18 +491,21 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 400,
-                     *       "code": "MALFORMED_JSON",
-                     *       "message": "request body is not valid JSON"
+                     *       "code": "INVALID_CONTENT_LENGTH",
+                     *       "message": "Content-Length does not match the body"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 400;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "INVALID_CONTENT_LENGTH" | "MALFORMED_JSON";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -442,7 +513,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflicts with existing data */
+            /** @description `EMAIL_TAKEN`: a user with this email (ignoring case) exists: log in instead; `USERNAME_TAKEN`: the username is taken: choose another */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -451,18 +522,21 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 409,
-                     *       "code": "CONFLICT",
-                     *       "message": "conflicts with existing data"
+                     *       "code": "EMAIL_TAKEN",
+                     *       "message": "a user with this email (ignoring case) exists: log in instead"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 409;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "EMAIL_TAKEN" | "USERNAME_TAKEN";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -470,7 +544,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Request body too large */
+            /** @description `BODY_TOO_LARGE`: the body is larger than BODY_LIMIT_BYTES */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -480,17 +554,20 @@ export interface operations {
                      * @example {
                      *       "statusCode": 413,
                      *       "code": "BODY_TOO_LARGE",
-                     *       "message": "request body is too large"
+                     *       "message": "the body is larger than BODY_LIMIT_BYTES"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 413;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "BODY_TOO_LARGE";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -498,7 +575,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unsupported content type */
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: the content type is not the one this route takes */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -508,17 +585,20 @@ export interface operations {
                      * @example {
                      *       "statusCode": 415,
                      *       "code": "UNSUPPORTED_MEDIA_TYPE",
-                     *       "message": "unsupported content type; send application/json"
+                     *       "message": "the content type is not the one this route takes"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 415;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "UNSUPPORTED_MEDIA_TYPE";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -526,7 +606,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed; `details` names each invalid field */
+            /** @description `VALIDATION_FAILED`: a field is invalid: `details` names each one */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -536,17 +616,82 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "body.email must match format \"email\""
+                     *       "message": "a field is invalid: `details` names each one"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 422;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "VALIDATION_FAILED";
+                        /** @description What went wrong, naming the offending field when there is one */
+                        message: string;
+                        /** @description Structured context, e.g. one entry per invalid field */
+                        details?: unknown;
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: an unexpected error: the service log has it under the request id in `details` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "code": "INTERNAL_ERROR",
+                     *       "message": "an unexpected error: the service log has it under the request id in `details`"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 500;
+                        /**
+                         * @description Stable, machine-readable error code
+                         * @enum {string}
+                         */
+                        code: "INTERNAL_ERROR";
+                        /** @description What went wrong, naming the offending field when there is one */
+                        message: string;
+                        /** @description Structured context, e.g. one entry per invalid field */
+                        details?: unknown;
+                    };
+                };
+            };
+            /** @description `DB_TIMEOUT`: the database did not answer in time (statement or lock timeout): retry shortly; `DB_UNAVAILABLE`: the database is unreachable: retry shortly; `SERVICE_STARTING`: the service is starting (waiting for the database or its migrations): retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "DB_TIMEOUT",
+                     *       "message": "the database did not answer in time (statement or lock timeout): retry shortly"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 503;
+                        /**
+                         * @description Stable, machine-readable error code
+                         * @enum {string}
+                         */
+                        code: "DB_TIMEOUT" | "DB_UNAVAILABLE" | "SERVICE_STARTING";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -583,7 +728,7 @@ export interface operations {
                     "application/json": {
                         /**
                          * Format: uuid
-                         * @example 0b9c8f4e-3c1a-4f5e-9a57-2f1d6c2b7e10
+                         * @example 0b8f6d5e-3c1a-4f7e-9d2b-6a4c8e1f2a3b
                          */
                         id: string;
                         /**
@@ -610,7 +755,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Missing, invalid or expired credentials */
+            /** @description `INVALID_TOKEN`: the bearer token is malformed, expired, or not signed by a key the service trusts; `NOT_AUTHENTICATED`: no bearer token: send `Authorization: Bearer <access_token>` */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -619,18 +764,83 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 401,
-                     *       "code": "NOT_AUTHENTICATED",
-                     *       "message": "this route needs a bearer token"
+                     *       "code": "INVALID_TOKEN",
+                     *       "message": "the bearer token is malformed, expired, or not signed by a key the service trusts"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 401;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "INVALID_TOKEN" | "NOT_AUTHENTICATED";
+                        /** @description What went wrong, naming the offending field when there is one */
+                        message: string;
+                        /** @description Structured context, e.g. one entry per invalid field */
+                        details?: unknown;
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: an unexpected error: the service log has it under the request id in `details` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "code": "INTERNAL_ERROR",
+                     *       "message": "an unexpected error: the service log has it under the request id in `details`"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 500;
+                        /**
+                         * @description Stable, machine-readable error code
+                         * @enum {string}
+                         */
+                        code: "INTERNAL_ERROR";
+                        /** @description What went wrong, naming the offending field when there is one */
+                        message: string;
+                        /** @description Structured context, e.g. one entry per invalid field */
+                        details?: unknown;
+                    };
+                };
+            };
+            /** @description `DB_TIMEOUT`: the database did not answer in time (statement or lock timeout): retry shortly; `DB_UNAVAILABLE`: the database is unreachable: retry shortly; `SERVICE_STARTING`: the service is starting (waiting for the database or its migrations): retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "DB_TIMEOUT",
+                     *       "message": "the database did not answer in time (statement or lock timeout): retry shortly"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 503;
+                        /**
+                         * @description Stable, machine-readable error code
+                         * @enum {string}
+                         */
+                        code: "DB_TIMEOUT" | "DB_UNAVAILABLE" | "SERVICE_STARTING";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -647,7 +857,7 @@ export interface operations {
             path: {
                 /**
                  * @description The user's id
-                 * @example 0b9c8f4e-3c1a-4f5e-9a57-2f1d6c2b7e10
+                 * @example 0b8f6d5e-3c1a-4f7e-9d2b-6a4c8e1f2a3b
                  */
                 id: string;
             };
@@ -673,7 +883,7 @@ export interface operations {
                     "application/json": {
                         /**
                          * Format: uuid
-                         * @example 0b9c8f4e-3c1a-4f5e-9a57-2f1d6c2b7e10
+                         * @example 0b8f6d5e-3c1a-4f7e-9d2b-6a4c8e1f2a3b
                          */
                         id: string;
                         /**
@@ -700,7 +910,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Missing, invalid or expired credentials */
+            /** @description `INVALID_TOKEN`: the bearer token is malformed, expired, or not signed by a key the service trusts; `NOT_AUTHENTICATED`: no bearer token: send `Authorization: Bearer <access_token>` */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -709,18 +919,21 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 401,
-                     *       "code": "NOT_AUTHENTICATED",
-                     *       "message": "this route needs a bearer token"
+                     *       "code": "INVALID_TOKEN",
+                     *       "message": "the bearer token is malformed, expired, or not signed by a key the service trusts"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 401;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "INVALID_TOKEN" | "NOT_AUTHENTICATED";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -728,7 +941,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found */
+            /** @description `USER_NOT_FOUND`: no enabled user has this id */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -737,18 +950,21 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 404,
-                     *       "code": "NOT_FOUND",
-                     *       "message": "no such resource"
+                     *       "code": "USER_NOT_FOUND",
+                     *       "message": "no enabled user has this id"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 404;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "USER_NOT_FOUND";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -756,7 +972,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed; `details` names each invalid field */
+            /** @description `VALIDATION_FAILED`: a field is invalid: `details` names each one */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -766,17 +982,82 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "body.email must match format \"email\""
+                     *       "message": "a field is invalid: `details` names each one"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 422;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "VALIDATION_FAILED";
+                        /** @description What went wrong, naming the offending field when there is one */
+                        message: string;
+                        /** @description Structured context, e.g. one entry per invalid field */
+                        details?: unknown;
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: an unexpected error: the service log has it under the request id in `details` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "code": "INTERNAL_ERROR",
+                     *       "message": "an unexpected error: the service log has it under the request id in `details`"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 500;
+                        /**
+                         * @description Stable, machine-readable error code
+                         * @enum {string}
+                         */
+                        code: "INTERNAL_ERROR";
+                        /** @description What went wrong, naming the offending field when there is one */
+                        message: string;
+                        /** @description Structured context, e.g. one entry per invalid field */
+                        details?: unknown;
+                    };
+                };
+            };
+            /** @description `DB_TIMEOUT`: the database did not answer in time (statement or lock timeout): retry shortly; `DB_UNAVAILABLE`: the database is unreachable: retry shortly; `SERVICE_STARTING`: the service is starting (waiting for the database or its migrations): retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "DB_TIMEOUT",
+                     *       "message": "the database did not answer in time (statement or lock timeout): retry shortly"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 503;
+                        /**
+                         * @description Stable, machine-readable error code
+                         * @enum {string}
+                         */
+                        code: "DB_TIMEOUT" | "DB_UNAVAILABLE" | "SERVICE_STARTING";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -848,7 +1129,38 @@ export interface operations {
                     };
                 };
             };
-            /** @description Missing, invalid or expired credentials */
+            /** @description `INVALID_CONTENT_LENGTH`: Content-Length does not match the body; `MALFORMED_JSON`: the body is not valid JSON (or empty with a JSON content type) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "INVALID_CONTENT_LENGTH",
+                     *       "message": "Content-Length does not match the body"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 400;
+                        /**
+                         * @description Stable, machine-readable error code
+                         * @enum {string}
+                         */
+                        code: "INVALID_CONTENT_LENGTH" | "MALFORMED_JSON";
+                        /** @description What went wrong, naming the offending field when there is one */
+                        message: string;
+                        /** @description Structured context, e.g. one entry per invalid field */
+                        details?: unknown;
+                    };
+                };
+            };
+            /** @description `INVALID_CREDENTIALS`: incorrect username or password (which of the two is not said) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -857,18 +1169,21 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 401,
-                     *       "code": "NOT_AUTHENTICATED",
-                     *       "message": "this route needs a bearer token"
+                     *       "code": "INVALID_CREDENTIALS",
+                     *       "message": "incorrect username or password (which of the two is not said)"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 401;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "INVALID_CREDENTIALS";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -876,7 +1191,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Request body too large */
+            /** @description `BODY_TOO_LARGE`: the body is larger than BODY_LIMIT_BYTES */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -886,17 +1201,20 @@ export interface operations {
                      * @example {
                      *       "statusCode": 413,
                      *       "code": "BODY_TOO_LARGE",
-                     *       "message": "request body is too large"
+                     *       "message": "the body is larger than BODY_LIMIT_BYTES"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 413;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "BODY_TOO_LARGE";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -904,7 +1222,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unsupported content type */
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: the content type is not the one this route takes */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -914,17 +1232,20 @@ export interface operations {
                      * @example {
                      *       "statusCode": 415,
                      *       "code": "UNSUPPORTED_MEDIA_TYPE",
-                     *       "message": "unsupported content type; send application/json"
+                     *       "message": "the content type is not the one this route takes"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 415;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "UNSUPPORTED_MEDIA_TYPE";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -932,7 +1253,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed; `details` names each invalid field */
+            /** @description `VALIDATION_FAILED`: a field is invalid: `details` names each one */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -942,17 +1263,20 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "body.email must match format \"email\""
+                     *       "message": "a field is invalid: `details` names each one"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 422;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "VALIDATION_FAILED";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -960,7 +1284,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Too many requests */
+            /** @description `RATE_LIMITED`: too many requests: retry after Retry-After seconds */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -970,17 +1294,20 @@ export interface operations {
                      * @example {
                      *       "statusCode": 429,
                      *       "code": "RATE_LIMITED",
-                     *       "message": "too many requests; retry later"
+                     *       "message": "too many requests: retry after Retry-After seconds"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 429;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "RATE_LIMITED";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -988,7 +1315,38 @@ export interface operations {
                     };
                 };
             };
-            /** @description A dependency (database or another service) is unavailable */
+            /** @description `INTERNAL_ERROR`: an unexpected error: the service log has it under the request id in `details` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "code": "INTERNAL_ERROR",
+                     *       "message": "an unexpected error: the service log has it under the request id in `details`"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 500;
+                        /**
+                         * @description Stable, machine-readable error code
+                         * @enum {string}
+                         */
+                        code: "INTERNAL_ERROR";
+                        /** @description What went wrong, naming the offending field when there is one */
+                        message: string;
+                        /** @description Structured context, e.g. one entry per invalid field */
+                        details?: unknown;
+                    };
+                };
+            };
+            /** @description `DB_TIMEOUT`: the database did not answer in time (statement or lock timeout): retry shortly; `DB_UNAVAILABLE`: the database is unreachable: retry shortly; `SERVICE_STARTING`: the service is starting (waiting for the database or its migrations): retry shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -997,18 +1355,21 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 503,
-                     *       "code": "DB_UNAVAILABLE",
-                     *       "message": "the database is unavailable; retry shortly"
+                     *       "code": "DB_TIMEOUT",
+                     *       "message": "the database did not answer in time (statement or lock timeout): retry shortly"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 503;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "DB_TIMEOUT" | "DB_UNAVAILABLE" | "SERVICE_STARTING";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -1062,6 +1423,68 @@ export interface operations {
                             /** @enum {string} */
                             use: "sig";
                         }[];
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: an unexpected error: the service log has it under the request id in `details` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "code": "INTERNAL_ERROR",
+                     *       "message": "an unexpected error: the service log has it under the request id in `details`"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 500;
+                        /**
+                         * @description Stable, machine-readable error code
+                         * @enum {string}
+                         */
+                        code: "INTERNAL_ERROR";
+                        /** @description What went wrong, naming the offending field when there is one */
+                        message: string;
+                        /** @description Structured context, e.g. one entry per invalid field */
+                        details?: unknown;
+                    };
+                };
+            };
+            /** @description `DB_TIMEOUT`: the database did not answer in time (statement or lock timeout): retry shortly; `DB_UNAVAILABLE`: the database is unreachable: retry shortly; `SERVICE_STARTING`: the service is starting (waiting for the database or its migrations): retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "DB_TIMEOUT",
+                     *       "message": "the database did not answer in time (statement or lock timeout): retry shortly"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 503;
+                        /**
+                         * @description Stable, machine-readable error code
+                         * @enum {string}
+                         */
+                        code: "DB_TIMEOUT" | "DB_UNAVAILABLE" | "SERVICE_STARTING";
+                        /** @description What went wrong, naming the offending field when there is one */
+                        message: string;
+                        /** @description Structured context, e.g. one entry per invalid field */
+                        details?: unknown;
                     };
                 };
             };

@@ -1,13 +1,12 @@
 // buildApp(config) builds the auth service's Fastify instance and never listens:
 // tests inject into exactly what production serves.
-import { createServiceApp, deleteInBatches, registerPeriodicTask } from '@app/service'
+import { bearerAuthPlugin, createServiceApp, deleteInBatches, registerPeriodicTask } from '@app/service'
 import type { FastifyServerOptions } from 'fastify'
 import type { AuthConfig } from './config.js'
 import { createLoginRateLimitsRepository } from './db/login-rate-limits-repository.js'
 import { migrations } from './db/migrations.js'
 import { createUsersRepository } from './db/users-repository.js'
 import { createPasswordVerifier } from './passwords.js'
-import { authenticatePlugin } from './plugins/authenticate.js'
 import { tokensPlugin } from './plugins/tokens.js'
 import { postgresRateLimitStore } from './postgres-rate-limit-store.js'
 import { jwksRoutes } from './routes/jwks.js'
@@ -50,7 +49,12 @@ export async function buildApp(
     },
   })
   await app.register(tokensPlugin, { jwt: config.jwt })
-  await app.register(authenticatePlugin)
+  await app.register(bearerAuthPlugin, {
+    keys: app.tokens.keys,
+    issuer: config.jwt.issuer,
+    audience: config.jwt.audience,
+    loginHint: 'POST /auth/token',
+  })
 
   const users = createUsersRepository(app.db)
   const passwords = createPasswordVerifier()

@@ -268,12 +268,12 @@ export interface operations {
                             currency: string;
                             /**
                              * Format: date-time
-                             * @example 2026-11-22T08:00:00.000Z
+                             * @example 2026-11-22T08:30:00.000Z
                              */
                             createdAt: string;
                             /**
                              * Format: date-time
-                             * @example 2026-11-22T08:00:00.000Z
+                             * @example 2026-11-22T08:30:00.000Z
                              */
                             updatedAt: string;
                         }[];
@@ -282,7 +282,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed; `details` names each invalid field */
+            /** @description `VALIDATION_FAILED`: a field is invalid: `details` names each one */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -292,17 +292,20 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "body.email must match format \"email\""
+                     *       "message": "a field is invalid: `details` names each one"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 422;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "VALIDATION_FAILED";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -310,7 +313,38 @@ export interface operations {
                     };
                 };
             };
-            /** @description A dependency (database or another service) is unavailable */
+            /** @description `INTERNAL_ERROR`: an unexpected error: the service log has it under the request id in `details` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "code": "INTERNAL_ERROR",
+                     *       "message": "an unexpected error: the service log has it under the request id in `details`"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 500;
+                        /**
+                         * @description Stable, machine-readable error code
+                         * @enum {string}
+                         */
+                        code: "INTERNAL_ERROR";
+                        /** @description What went wrong, naming the offending field when there is one */
+                        message: string;
+                        /** @description Structured context, e.g. one entry per invalid field */
+                        details?: unknown;
+                    };
+                };
+            };
+            /** @description `DB_TIMEOUT`: the database did not answer in time (statement or lock timeout): retry shortly; `DB_UNAVAILABLE`: the database is unreachable: retry shortly; `SERVICE_STARTING`: the service is starting (waiting for the database or its migrations): retry shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -319,18 +353,21 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 503,
-                     *       "code": "DB_UNAVAILABLE",
-                     *       "message": "the database is unavailable; retry shortly"
+                     *       "code": "DB_TIMEOUT",
+                     *       "message": "the database did not answer in time (statement or lock timeout): retry shortly"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 503;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "DB_TIMEOUT" | "DB_UNAVAILABLE" | "SERVICE_STARTING";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -418,18 +455,18 @@ export interface operations {
                         currency: string;
                         /**
                          * Format: date-time
-                         * @example 2026-11-22T08:00:00.000Z
+                         * @example 2026-11-22T08:30:00.000Z
                          */
                         createdAt: string;
                         /**
                          * Format: date-time
-                         * @example 2026-11-22T08:00:00.000Z
+                         * @example 2026-11-22T08:30:00.000Z
                          */
                         updatedAt: string;
                     };
                 };
             };
-            /** @description Malformed request (e.g. invalid JSON) */
+            /** @description `INVALID_CONTENT_LENGTH`: Content-Length does not match the body; `MALFORMED_JSON`: the body is not valid JSON (or empty with a JSON content type) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -438,18 +475,21 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 400,
-                     *       "code": "MALFORMED_JSON",
-                     *       "message": "request body is not valid JSON"
+                     *       "code": "INVALID_CONTENT_LENGTH",
+                     *       "message": "Content-Length does not match the body"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 400;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "INVALID_CONTENT_LENGTH" | "MALFORMED_JSON";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -457,7 +497,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Missing, invalid or expired credentials */
+            /** @description `INVALID_TOKEN`: the bearer token is malformed, expired, or not signed by a key the service trusts; `NOT_AUTHENTICATED`: no bearer token: send `Authorization: Bearer <access_token>` */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -466,18 +506,21 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 401,
-                     *       "code": "NOT_AUTHENTICATED",
-                     *       "message": "this route needs a bearer token"
+                     *       "code": "INVALID_TOKEN",
+                     *       "message": "the bearer token is malformed, expired, or not signed by a key the service trusts"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 401;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "INVALID_TOKEN" | "NOT_AUTHENTICATED";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -485,7 +528,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflicts with existing data */
+            /** @description `IDEMPOTENCY_KEY_BUSY`: a request with this Idempotency-Key is still being processed: retry shortly */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -494,18 +537,21 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 409,
-                     *       "code": "CONFLICT",
-                     *       "message": "conflicts with existing data"
+                     *       "code": "IDEMPOTENCY_KEY_BUSY",
+                     *       "message": "a request with this Idempotency-Key is still being processed: retry shortly"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 409;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "IDEMPOTENCY_KEY_BUSY";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -513,7 +559,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Request body too large */
+            /** @description `BODY_TOO_LARGE`: the body is larger than BODY_LIMIT_BYTES */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -523,17 +569,20 @@ export interface operations {
                      * @example {
                      *       "statusCode": 413,
                      *       "code": "BODY_TOO_LARGE",
-                     *       "message": "request body is too large"
+                     *       "message": "the body is larger than BODY_LIMIT_BYTES"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 413;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "BODY_TOO_LARGE";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -541,7 +590,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unsupported content type */
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: the content type is not the one this route takes */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -551,17 +600,20 @@ export interface operations {
                      * @example {
                      *       "statusCode": 415,
                      *       "code": "UNSUPPORTED_MEDIA_TYPE",
-                     *       "message": "unsupported content type; send application/json"
+                     *       "message": "the content type is not the one this route takes"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 415;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "UNSUPPORTED_MEDIA_TYPE";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -569,7 +621,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed; `details` names each invalid field */
+            /** @description `IDEMPOTENCY_KEY_REUSED`: this Idempotency-Key was used for a different request: use a new key per request; `VALIDATION_FAILED`: a field is invalid: `details` names each one */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -578,18 +630,21 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 422,
-                     *       "code": "VALIDATION_FAILED",
-                     *       "message": "body.email must match format \"email\""
+                     *       "code": "IDEMPOTENCY_KEY_REUSED",
+                     *       "message": "this Idempotency-Key was used for a different request: use a new key per request"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 422;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "IDEMPOTENCY_KEY_REUSED" | "VALIDATION_FAILED";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -597,7 +652,38 @@ export interface operations {
                     };
                 };
             };
-            /** @description A dependency (database or another service) is unavailable */
+            /** @description `INTERNAL_ERROR`: an unexpected error: the service log has it under the request id in `details` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "code": "INTERNAL_ERROR",
+                     *       "message": "an unexpected error: the service log has it under the request id in `details`"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 500;
+                        /**
+                         * @description Stable, machine-readable error code
+                         * @enum {string}
+                         */
+                        code: "INTERNAL_ERROR";
+                        /** @description What went wrong, naming the offending field when there is one */
+                        message: string;
+                        /** @description Structured context, e.g. one entry per invalid field */
+                        details?: unknown;
+                    };
+                };
+            };
+            /** @description `DB_TIMEOUT`: the database did not answer in time (statement or lock timeout): retry shortly; `DB_UNAVAILABLE`: the database is unreachable: retry shortly; `SERVICE_STARTING`: the service is starting (waiting for the database or its migrations): retry shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -606,18 +692,21 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 503,
-                     *       "code": "DB_UNAVAILABLE",
-                     *       "message": "the database is unavailable; retry shortly"
+                     *       "code": "DB_TIMEOUT",
+                     *       "message": "the database did not answer in time (statement or lock timeout): retry shortly"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 503;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "DB_TIMEOUT" | "DB_UNAVAILABLE" | "SERVICE_STARTING";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -632,7 +721,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @example 0b8f6d5e-3c1a-4f7e-9d2b-6a4c8e1f2a3b */
+                /**
+                 * @description The plan's id
+                 * @example 0b8f6d5e-3c1a-4f7e-9d2b-6a4c8e1f2a3b
+                 */
                 id: string;
             };
             cookie?: never;
@@ -678,18 +770,18 @@ export interface operations {
                         currency: string;
                         /**
                          * Format: date-time
-                         * @example 2026-11-22T08:00:00.000Z
+                         * @example 2026-11-22T08:30:00.000Z
                          */
                         createdAt: string;
                         /**
                          * Format: date-time
-                         * @example 2026-11-22T08:00:00.000Z
+                         * @example 2026-11-22T08:30:00.000Z
                          */
                         updatedAt: string;
                     };
                 };
             };
-            /** @description Not found */
+            /** @description `SUBSCRIPTION_NOT_FOUND`: no plan has this id */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -698,18 +790,21 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 404,
-                     *       "code": "NOT_FOUND",
-                     *       "message": "no such resource"
+                     *       "code": "SUBSCRIPTION_NOT_FOUND",
+                     *       "message": "no plan has this id"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 404;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "SUBSCRIPTION_NOT_FOUND";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -717,7 +812,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed; `details` names each invalid field */
+            /** @description `VALIDATION_FAILED`: a field is invalid: `details` names each one */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -727,17 +822,20 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "body.email must match format \"email\""
+                     *       "message": "a field is invalid: `details` names each one"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 422;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "VALIDATION_FAILED";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -745,7 +843,38 @@ export interface operations {
                     };
                 };
             };
-            /** @description A dependency (database or another service) is unavailable */
+            /** @description `INTERNAL_ERROR`: an unexpected error: the service log has it under the request id in `details` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "code": "INTERNAL_ERROR",
+                     *       "message": "an unexpected error: the service log has it under the request id in `details`"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 500;
+                        /**
+                         * @description Stable, machine-readable error code
+                         * @enum {string}
+                         */
+                        code: "INTERNAL_ERROR";
+                        /** @description What went wrong, naming the offending field when there is one */
+                        message: string;
+                        /** @description Structured context, e.g. one entry per invalid field */
+                        details?: unknown;
+                    };
+                };
+            };
+            /** @description `DB_TIMEOUT`: the database did not answer in time (statement or lock timeout): retry shortly; `DB_UNAVAILABLE`: the database is unreachable: retry shortly; `SERVICE_STARTING`: the service is starting (waiting for the database or its migrations): retry shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -754,18 +883,21 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 503,
-                     *       "code": "DB_UNAVAILABLE",
-                     *       "message": "the database is unavailable; retry shortly"
+                     *       "code": "DB_TIMEOUT",
+                     *       "message": "the database did not answer in time (statement or lock timeout): retry shortly"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 503;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "DB_TIMEOUT" | "DB_UNAVAILABLE" | "SERVICE_STARTING";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -805,11 +937,13 @@ export interface operations {
                             /**
                              * Format: uuid
                              * @description The user's id in auth
+                             * @example 0b8f6d5e-3c1a-4f7e-9d2b-6a4c8e1f2a3b
                              */
                             userId: string;
                             /**
                              * Format: uuid
                              * @description The plan
+                             * @example 0b8f6d5e-3c1a-4f7e-9d2b-6a4c8e1f2a3b
                              */
                             subscriptionId: string;
                             /**
@@ -821,12 +955,12 @@ export interface operations {
                             cancelledAt: string | null;
                             /**
                              * Format: date-time
-                             * @example 2026-11-22T08:00:00.000Z
+                             * @example 2026-11-22T08:30:00.000Z
                              */
                             createdAt: string;
                             /**
                              * Format: date-time
-                             * @example 2026-11-22T08:00:00.000Z
+                             * @example 2026-11-22T08:30:00.000Z
                              */
                             updatedAt: string;
                         }[];
@@ -835,7 +969,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Missing, invalid or expired credentials */
+            /** @description `INVALID_TOKEN`: the bearer token is malformed, expired, or not signed by a key the service trusts; `NOT_AUTHENTICATED`: no bearer token: send `Authorization: Bearer <access_token>` */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -844,18 +978,21 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 401,
-                     *       "code": "NOT_AUTHENTICATED",
-                     *       "message": "this route needs a bearer token"
+                     *       "code": "INVALID_TOKEN",
+                     *       "message": "the bearer token is malformed, expired, or not signed by a key the service trusts"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 401;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "INVALID_TOKEN" | "NOT_AUTHENTICATED";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -863,7 +1000,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed; `details` names each invalid field */
+            /** @description `VALIDATION_FAILED`: a field is invalid: `details` names each one */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -873,17 +1010,20 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "body.email must match format \"email\""
+                     *       "message": "a field is invalid: `details` names each one"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 422;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "VALIDATION_FAILED";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -891,7 +1031,38 @@ export interface operations {
                     };
                 };
             };
-            /** @description A dependency (database or another service) is unavailable */
+            /** @description `INTERNAL_ERROR`: an unexpected error: the service log has it under the request id in `details` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "code": "INTERNAL_ERROR",
+                     *       "message": "an unexpected error: the service log has it under the request id in `details`"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 500;
+                        /**
+                         * @description Stable, machine-readable error code
+                         * @enum {string}
+                         */
+                        code: "INTERNAL_ERROR";
+                        /** @description What went wrong, naming the offending field when there is one */
+                        message: string;
+                        /** @description Structured context, e.g. one entry per invalid field */
+                        details?: unknown;
+                    };
+                };
+            };
+            /** @description `DB_TIMEOUT`: the database did not answer in time (statement or lock timeout): retry shortly; `DB_UNAVAILABLE`: the database is unreachable: retry shortly; `SERVICE_STARTING`: the service is starting (waiting for the database or its migrations): retry shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -900,18 +1071,21 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 503,
-                     *       "code": "DB_UNAVAILABLE",
-                     *       "message": "the database is unavailable; retry shortly"
+                     *       "code": "DB_TIMEOUT",
+                     *       "message": "the database did not answer in time (statement or lock timeout): retry shortly"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 503;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "DB_TIMEOUT" | "DB_UNAVAILABLE" | "SERVICE_STARTING";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -976,11 +1150,13 @@ export interface operations {
                         /**
                          * Format: uuid
                          * @description The user's id in auth
+                         * @example 0b8f6d5e-3c1a-4f7e-9d2b-6a4c8e1f2a3b
                          */
                         userId: string;
                         /**
                          * Format: uuid
                          * @description The plan
+                         * @example 0b8f6d5e-3c1a-4f7e-9d2b-6a4c8e1f2a3b
                          */
                         subscriptionId: string;
                         /**
@@ -992,18 +1168,18 @@ export interface operations {
                         cancelledAt: string | null;
                         /**
                          * Format: date-time
-                         * @example 2026-11-22T08:00:00.000Z
+                         * @example 2026-11-22T08:30:00.000Z
                          */
                         createdAt: string;
                         /**
                          * Format: date-time
-                         * @example 2026-11-22T08:00:00.000Z
+                         * @example 2026-11-22T08:30:00.000Z
                          */
                         updatedAt: string;
                     };
                 };
             };
-            /** @description Malformed request (e.g. invalid JSON) */
+            /** @description `INVALID_CONTENT_LENGTH`: Content-Length does not match the body; `MALFORMED_JSON`: the body is not valid JSON (or empty with a JSON content type) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1012,18 +1188,21 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 400,
-                     *       "code": "MALFORMED_JSON",
-                     *       "message": "request body is not valid JSON"
+                     *       "code": "INVALID_CONTENT_LENGTH",
+                     *       "message": "Content-Length does not match the body"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 400;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "INVALID_CONTENT_LENGTH" | "MALFORMED_JSON";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -1031,7 +1210,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Missing, invalid or expired credentials */
+            /** @description `INVALID_TOKEN`: the bearer token is malformed, expired, or not signed by a key the service trusts; `NOT_AUTHENTICATED`: no bearer token: send `Authorization: Bearer <access_token>` */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1040,18 +1219,21 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 401,
-                     *       "code": "NOT_AUTHENTICATED",
-                     *       "message": "this route needs a bearer token"
+                     *       "code": "INVALID_TOKEN",
+                     *       "message": "the bearer token is malformed, expired, or not signed by a key the service trusts"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 401;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "INVALID_TOKEN" | "NOT_AUTHENTICATED";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -1059,7 +1241,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflicts with existing data */
+            /** @description `ALREADY_SUBSCRIBED`: the caller already has an active subscription to this plan: cancel it first; `IDEMPOTENCY_KEY_BUSY`: a request with this Idempotency-Key is still being processed: retry shortly */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1068,18 +1250,21 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 409,
-                     *       "code": "CONFLICT",
-                     *       "message": "conflicts with existing data"
+                     *       "code": "ALREADY_SUBSCRIBED",
+                     *       "message": "the caller already has an active subscription to this plan: cancel it first"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 409;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "ALREADY_SUBSCRIBED" | "IDEMPOTENCY_KEY_BUSY";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -1087,7 +1272,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Request body too large */
+            /** @description `BODY_TOO_LARGE`: the body is larger than BODY_LIMIT_BYTES */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1097,17 +1282,20 @@ export interface operations {
                      * @example {
                      *       "statusCode": 413,
                      *       "code": "BODY_TOO_LARGE",
-                     *       "message": "request body is too large"
+                     *       "message": "the body is larger than BODY_LIMIT_BYTES"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 413;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "BODY_TOO_LARGE";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -1115,7 +1303,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unsupported content type */
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: the content type is not the one this route takes */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1125,17 +1313,20 @@ export interface operations {
                      * @example {
                      *       "statusCode": 415,
                      *       "code": "UNSUPPORTED_MEDIA_TYPE",
-                     *       "message": "unsupported content type; send application/json"
+                     *       "message": "the content type is not the one this route takes"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 415;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "UNSUPPORTED_MEDIA_TYPE";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -1143,7 +1334,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed; `details` names each invalid field */
+            /** @description `IDEMPOTENCY_KEY_REUSED`: this Idempotency-Key was used for a different request: use a new key per request; `UNKNOWN_SUBSCRIPTION`: body.subscriptionId is not the id of a plan; `UNKNOWN_USER`: auth has no such user: the token's account was deleted or disabled; nothing was written; `VALIDATION_FAILED`: a field is invalid: `details` names each one */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1152,18 +1343,21 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 422,
-                     *       "code": "VALIDATION_FAILED",
-                     *       "message": "body.email must match format \"email\""
+                     *       "code": "IDEMPOTENCY_KEY_REUSED",
+                     *       "message": "this Idempotency-Key was used for a different request: use a new key per request"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 422;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "IDEMPOTENCY_KEY_REUSED" | "UNKNOWN_SUBSCRIPTION" | "UNKNOWN_USER" | "VALIDATION_FAILED";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -1171,7 +1365,38 @@ export interface operations {
                     };
                 };
             };
-            /** @description A dependency (database or another service) is unavailable */
+            /** @description `INTERNAL_ERROR`: an unexpected error: the service log has it under the request id in `details` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "code": "INTERNAL_ERROR",
+                     *       "message": "an unexpected error: the service log has it under the request id in `details`"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 500;
+                        /**
+                         * @description Stable, machine-readable error code
+                         * @enum {string}
+                         */
+                        code: "INTERNAL_ERROR";
+                        /** @description What went wrong, naming the offending field when there is one */
+                        message: string;
+                        /** @description Structured context, e.g. one entry per invalid field */
+                        details?: unknown;
+                    };
+                };
+            };
+            /** @description `AUTH_UNAVAILABLE`: the auth service could not be asked (keys or user check): nothing was written, retry shortly; `DB_TIMEOUT`: the database did not answer in time (statement or lock timeout): retry shortly; `DB_UNAVAILABLE`: the database is unreachable: retry shortly; `SERVICE_STARTING`: the service is starting (waiting for the database or its migrations): retry shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1180,18 +1405,21 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 503,
-                     *       "code": "DB_UNAVAILABLE",
-                     *       "message": "the database is unavailable; retry shortly"
+                     *       "code": "AUTH_UNAVAILABLE",
+                     *       "message": "the auth service could not be asked (keys or user check): nothing was written, retry shortly"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 503;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "AUTH_UNAVAILABLE" | "DB_TIMEOUT" | "DB_UNAVAILABLE" | "SERVICE_STARTING";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -1206,7 +1434,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @example 0b8f6d5e-3c1a-4f7e-9d2b-6a4c8e1f2a3b */
+                /**
+                 * @description The subscription's id
+                 * @example 0b8f6d5e-3c1a-4f7e-9d2b-6a4c8e1f2a3b
+                 */
                 id: string;
             };
             cookie?: never;
@@ -1239,11 +1470,13 @@ export interface operations {
                         /**
                          * Format: uuid
                          * @description The user's id in auth
+                         * @example 0b8f6d5e-3c1a-4f7e-9d2b-6a4c8e1f2a3b
                          */
                         userId: string;
                         /**
                          * Format: uuid
                          * @description The plan
+                         * @example 0b8f6d5e-3c1a-4f7e-9d2b-6a4c8e1f2a3b
                          */
                         subscriptionId: string;
                         /**
@@ -1255,18 +1488,18 @@ export interface operations {
                         cancelledAt: string | null;
                         /**
                          * Format: date-time
-                         * @example 2026-11-22T08:00:00.000Z
+                         * @example 2026-11-22T08:30:00.000Z
                          */
                         createdAt: string;
                         /**
                          * Format: date-time
-                         * @example 2026-11-22T08:00:00.000Z
+                         * @example 2026-11-22T08:30:00.000Z
                          */
                         updatedAt: string;
                     };
                 };
             };
-            /** @description Missing, invalid or expired credentials */
+            /** @description `INVALID_TOKEN`: the bearer token is malformed, expired, or not signed by a key the service trusts; `NOT_AUTHENTICATED`: no bearer token: send `Authorization: Bearer <access_token>` */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1275,18 +1508,21 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 401,
-                     *       "code": "NOT_AUTHENTICATED",
-                     *       "message": "this route needs a bearer token"
+                     *       "code": "INVALID_TOKEN",
+                     *       "message": "the bearer token is malformed, expired, or not signed by a key the service trusts"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 401;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "INVALID_TOKEN" | "NOT_AUTHENTICATED";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -1294,7 +1530,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found */
+            /** @description `USER_SUBSCRIPTION_NOT_FOUND`: not one of the caller's subscriptions (another user's or nobody's) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1303,18 +1539,21 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 404,
-                     *       "code": "NOT_FOUND",
-                     *       "message": "no such resource"
+                     *       "code": "USER_SUBSCRIPTION_NOT_FOUND",
+                     *       "message": "not one of the caller's subscriptions (another user's or nobody's)"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 404;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "USER_SUBSCRIPTION_NOT_FOUND";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -1322,7 +1561,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed; `details` names each invalid field */
+            /** @description `VALIDATION_FAILED`: a field is invalid: `details` names each one */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1332,17 +1571,20 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "body.email must match format \"email\""
+                     *       "message": "a field is invalid: `details` names each one"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 422;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "VALIDATION_FAILED";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -1350,7 +1592,38 @@ export interface operations {
                     };
                 };
             };
-            /** @description A dependency (database or another service) is unavailable */
+            /** @description `INTERNAL_ERROR`: an unexpected error: the service log has it under the request id in `details` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "code": "INTERNAL_ERROR",
+                     *       "message": "an unexpected error: the service log has it under the request id in `details`"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 500;
+                        /**
+                         * @description Stable, machine-readable error code
+                         * @enum {string}
+                         */
+                        code: "INTERNAL_ERROR";
+                        /** @description What went wrong, naming the offending field when there is one */
+                        message: string;
+                        /** @description Structured context, e.g. one entry per invalid field */
+                        details?: unknown;
+                    };
+                };
+            };
+            /** @description `DB_TIMEOUT`: the database did not answer in time (statement or lock timeout): retry shortly; `DB_UNAVAILABLE`: the database is unreachable: retry shortly; `SERVICE_STARTING`: the service is starting (waiting for the database or its migrations): retry shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1359,18 +1632,21 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 503,
-                     *       "code": "DB_UNAVAILABLE",
-                     *       "message": "the database is unavailable; retry shortly"
+                     *       "code": "DB_TIMEOUT",
+                     *       "message": "the database did not answer in time (statement or lock timeout): retry shortly"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 503;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "DB_TIMEOUT" | "DB_UNAVAILABLE" | "SERVICE_STARTING";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -1388,7 +1664,10 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
-                /** @example 0b8f6d5e-3c1a-4f7e-9d2b-6a4c8e1f2a3b */
+                /**
+                 * @description The subscription's id
+                 * @example 0b8f6d5e-3c1a-4f7e-9d2b-6a4c8e1f2a3b
+                 */
                 id: string;
             };
             cookie?: never;
@@ -1421,11 +1700,13 @@ export interface operations {
                         /**
                          * Format: uuid
                          * @description The user's id in auth
+                         * @example 0b8f6d5e-3c1a-4f7e-9d2b-6a4c8e1f2a3b
                          */
                         userId: string;
                         /**
                          * Format: uuid
                          * @description The plan
+                         * @example 0b8f6d5e-3c1a-4f7e-9d2b-6a4c8e1f2a3b
                          */
                         subscriptionId: string;
                         /**
@@ -1437,18 +1718,18 @@ export interface operations {
                         cancelledAt: string | null;
                         /**
                          * Format: date-time
-                         * @example 2026-11-22T08:00:00.000Z
+                         * @example 2026-11-22T08:30:00.000Z
                          */
                         createdAt: string;
                         /**
                          * Format: date-time
-                         * @example 2026-11-22T08:00:00.000Z
+                         * @example 2026-11-22T08:30:00.000Z
                          */
                         updatedAt: string;
                     };
                 };
             };
-            /** @description Missing, invalid or expired credentials */
+            /** @description `INVALID_TOKEN`: the bearer token is malformed, expired, or not signed by a key the service trusts; `NOT_AUTHENTICATED`: no bearer token: send `Authorization: Bearer <access_token>` */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1457,18 +1738,21 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 401,
-                     *       "code": "NOT_AUTHENTICATED",
-                     *       "message": "this route needs a bearer token"
+                     *       "code": "INVALID_TOKEN",
+                     *       "message": "the bearer token is malformed, expired, or not signed by a key the service trusts"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 401;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "INVALID_TOKEN" | "NOT_AUTHENTICATED";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -1476,7 +1760,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found */
+            /** @description `USER_SUBSCRIPTION_NOT_FOUND`: not one of the caller's subscriptions (another user's or nobody's) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1485,18 +1769,21 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 404,
-                     *       "code": "NOT_FOUND",
-                     *       "message": "no such resource"
+                     *       "code": "USER_SUBSCRIPTION_NOT_FOUND",
+                     *       "message": "not one of the caller's subscriptions (another user's or nobody's)"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 404;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "USER_SUBSCRIPTION_NOT_FOUND";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -1504,7 +1791,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflicts with existing data */
+            /** @description `IDEMPOTENCY_KEY_BUSY`: a request with this Idempotency-Key is still being processed: retry shortly */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1513,18 +1800,21 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 409,
-                     *       "code": "CONFLICT",
-                     *       "message": "conflicts with existing data"
+                     *       "code": "IDEMPOTENCY_KEY_BUSY",
+                     *       "message": "a request with this Idempotency-Key is still being processed: retry shortly"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 409;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "IDEMPOTENCY_KEY_BUSY";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -1532,7 +1822,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed; `details` names each invalid field */
+            /** @description `IDEMPOTENCY_KEY_REUSED`: this Idempotency-Key was used for a different request: use a new key per request; `VALIDATION_FAILED`: a field is invalid: `details` names each one */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1541,18 +1831,21 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 422,
-                     *       "code": "VALIDATION_FAILED",
-                     *       "message": "body.email must match format \"email\""
+                     *       "code": "IDEMPOTENCY_KEY_REUSED",
+                     *       "message": "this Idempotency-Key was used for a different request: use a new key per request"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 422;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "IDEMPOTENCY_KEY_REUSED" | "VALIDATION_FAILED";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -1560,7 +1853,38 @@ export interface operations {
                     };
                 };
             };
-            /** @description A dependency (database or another service) is unavailable */
+            /** @description `INTERNAL_ERROR`: an unexpected error: the service log has it under the request id in `details` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "code": "INTERNAL_ERROR",
+                     *       "message": "an unexpected error: the service log has it under the request id in `details`"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 500;
+                        /**
+                         * @description Stable, machine-readable error code
+                         * @enum {string}
+                         */
+                        code: "INTERNAL_ERROR";
+                        /** @description What went wrong, naming the offending field when there is one */
+                        message: string;
+                        /** @description Structured context, e.g. one entry per invalid field */
+                        details?: unknown;
+                    };
+                };
+            };
+            /** @description `DB_TIMEOUT`: the database did not answer in time (statement or lock timeout): retry shortly; `DB_UNAVAILABLE`: the database is unreachable: retry shortly; `SERVICE_STARTING`: the service is starting (waiting for the database or its migrations): retry shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1569,18 +1893,21 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 503,
-                     *       "code": "DB_UNAVAILABLE",
-                     *       "message": "the database is unavailable; retry shortly"
+                     *       "code": "DB_TIMEOUT",
+                     *       "message": "the database did not answer in time (statement or lock timeout): retry shortly"
                      *     }
                      */
                     "application/json": {
-                        /** @description The HTTP status, repeated for clients that lose it */
-                        statusCode: number;
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 503;
                         /**
                          * @description Stable, machine-readable error code
-                         * @example VALIDATION_FAILED
+                         * @enum {string}
                          */
-                        code: string;
+                        code: "DB_TIMEOUT" | "DB_UNAVAILABLE" | "SERVICE_STARTING";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */

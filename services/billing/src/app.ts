@@ -1,11 +1,17 @@
 // buildApp(config) builds the billing service's Fastify instance and never listens:
 // tests inject into exactly what production serves.
-import { createServiceApp, deleteInBatches, registerPeriodicTask } from '@app/service'
+import {
+  bearerAuthPlugin,
+  createServiceApp,
+  deleteInBatches,
+  registerPeriodicTask,
+  remoteSigningKeys,
+} from '@app/service'
 import type { FastifyServerOptions } from 'fastify'
+import { createAuthUsersClient } from './auth/users-client.js'
 import type { BillingConfig } from './config.js'
 import { migrations } from './db/migrations.js'
 import { deleteExpiredKeys } from './idempotency/idempotency-repository.js'
-import { authenticatePlugin } from './plugins/authenticate.js'
 import { subscriptionRoutes } from './routes/subscriptions.js'
 import { userSubscriptionRoutes } from './routes/user-subscriptions.js'
 
@@ -46,14 +52,18 @@ export async function buildApp(
       },
     },
   })
-  await app.register(authenticatePlugin, {
-    authUrl: config.auth.url,
+  // auth's tokens, verified locally against the keys auth publishes.
+  await app.register(bearerAuthPlugin, {
+    keys: remoteSigningKeys({
+      url: new URL(`${config.auth.url}/auth/.well-known/jwks.json`),
+      timeoutMs: config.auth.timeoutMs,
+      cacheMaxAgeMs: config.auth.jwksCacheMaxAgeMs,
+      cooldownMs: config.auth.jwksCooldownMs,
+    }),
     issuer: config.auth.issuer,
     audience: config.auth.audience,
-    timeoutMs: config.auth.timeoutMs,
-    cacheMaxAgeMs: config.auth.jwksCacheMaxAgeMs,
-    cooldownMs: config.auth.jwksCooldownMs,
     clockToleranceSeconds: config.auth.clockToleranceSeconds,
+    loginHint: "auth's POST /auth/token",
   })
   // An expired record is ignored (and its key reusable) before it is deleted: the
   // sweep only bounds the table's size.
@@ -65,7 +75,10 @@ export async function buildApp(
       if (deleted > 0) app.log.info({ deleted }, 'deleted expired idempotency keys')
     },
   })
-  const routeOptions = { idempotencyTtlSeconds: config.idempotency.ttlSeconds }
+  const routeOptions = {
+    idempotencyTtlSeconds: config.idempotency.ttlSeconds,
+    authUsers: createAuthUsersClient({ authUrl: config.auth.url, timeoutMs: config.auth.timeoutMs }),
+  }
   await app.register(subscriptionRoutes, { prefix: '/billing', ...routeOptions })
   await app.register(userSubscriptionRoutes, { prefix: '/billing', ...routeOptions })
   return app

@@ -110,7 +110,33 @@ test('the OpenAPI document is valid and lists every route, with bearer security 
     '413',
     '415',
     '422',
+    '500',
     '503',
   ])
-  expect(op('get', '/billing/user-subscriptions/{id}').responses['404']).toBeDefined()
+  // Each error status lists exactly the codes the route can send.
+  const codes = (operation: Operation & Record<string, unknown>, status: string) =>
+    (
+      operation.responses[status] as unknown as {
+        content: Record<string, { schema: { properties: { code: { enum: string[] } } } }>
+      }
+    ).content['application/json']!.schema.properties.code.enum
+  expect(codes(createPlan as never, '401')).toEqual(['INVALID_TOKEN', 'NOT_AUTHENTICATED'])
+  expect(codes(createPlan as never, '409')).toEqual(['IDEMPOTENCY_KEY_BUSY'])
+  expect(codes(createPlan as never, '503')).toEqual(['DB_TIMEOUT', 'DB_UNAVAILABLE', 'SERVICE_STARTING'])
+  const subscribe = op('post', '/billing/user-subscriptions')
+  expect(codes(subscribe as never, '422')).toEqual([
+    'IDEMPOTENCY_KEY_REUSED',
+    'UNKNOWN_SUBSCRIPTION',
+    'UNKNOWN_USER',
+    'VALIDATION_FAILED',
+  ])
+  expect(codes(subscribe as never, '503')).toEqual([
+    'AUTH_UNAVAILABLE',
+    'DB_TIMEOUT',
+    'DB_UNAVAILABLE',
+    'SERVICE_STARTING',
+  ])
+  expect(codes(op('get', '/billing/user-subscriptions/{id}') as never, '404')).toEqual([
+    'USER_SUBSCRIPTION_NOT_FOUND',
+  ])
 })

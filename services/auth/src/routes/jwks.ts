@@ -1,8 +1,9 @@
 // The public halves of the key set (the current signing key first), for services
 // that verify auth's tokens without sharing a secret (billing fetches and caches
 // them, and fetches again on an unknown `kid`, which is how a rotation reaches it).
+
+import { described } from '@app/service'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { described } from '../schemas/common.js'
 import { Jwks } from '../schemas/jwks.js'
 
 export const jwksRoutes: FastifyPluginAsyncTypebox = async (app) => {

@@ -9,15 +9,15 @@
 //
 // CORS, for this route only: billing's Swagger UI (another origin) posts its
 // Authorize form here, with X-Requested-With, so the browser sends a preflight first.
-import { ApiError, errorResponses } from '@app/service'
+import { described } from '@app/service'
 import cors, { type FastifyCorsOptions } from '@fastify/cors'
 import formbody from '@fastify/formbody'
 import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import type { UsersRepository } from '../db/users-repository.js'
+import { errors } from '../errors.js'
 import type { PasswordVerifier } from '../passwords.js'
-import { described } from '../schemas/common.js'
 import { TokenForm, TokenResponse } from '../schemas/token.js'
 import { USERNAME_PATTERN } from '../schemas/users.js'
 
@@ -61,12 +61,9 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async 
     // database is unreachable, 500 otherwise): no password checked, no token uncounted.
     skipOnError: false,
     errorResponseBuilder: (_request, context) =>
-      new ApiError(
-        429,
-        'RATE_LIMITED',
-        `too many login attempts from your address; retry in ${context.after}`,
-        { retryAfterSeconds: Math.ceil(context.ttl / 1000) },
-      ),
+      errors.error('RATE_LIMITED', `too many login attempts from your address; retry in ${context.after}`, {
+        retryAfterSeconds: Math.ceil(context.ttl / 1000),
+      }),
   })
 
   app.post(
@@ -77,11 +74,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async 
       preParsing: async (request) => {
         const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase()
         if (type !== FORM) {
-          throw new ApiError(
-            415,
-            'UNSUPPORTED_MEDIA_TYPE',
-            `send the fields as ${FORM} (an OAuth2 token request)`,
-          )
+          throw errors.error('UNSUPPORTED_MEDIA_TYPE', `send the fields as ${FORM} (an OAuth2 token request)`)
         }
       },
       schema: {
@@ -93,7 +86,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async 
         body: TokenForm,
         response: {
           200: described(TokenResponse, 'An access token'),
-          ...errorResponses(401, 413, 415, 422, 429, 503),
+          ...errors.responses('INVALID_CREDENTIALS', 'RATE_LIMITED'),
         },
       },
     },
@@ -104,7 +97,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async 
       const valid = await passwords.verify(user?.passwordHash ?? null, password)
       if (!user || !valid || user.disabled) {
         reply.header('www-authenticate', 'Bearer')
-        throw new ApiError(401, 'INVALID_CREDENTIALS', 'incorrect username or password')
+        throw errors.error('INVALID_CREDENTIALS', 'incorrect username or password')
       }
       // Tokens must not be cached (RFC 6749 section 5.1).
       reply.header('cache-control', 'no-store').header('pragma', 'no-cache')

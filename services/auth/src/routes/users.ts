@@ -1,13 +1,12 @@
 // /auth/users: registration (public) and reading users (bearer token). Callers
 // see their own record in full and other users' public profile (no email);
 // disabled accounts are invisible to everyone (404, absent from the list).
-import { ApiError, decodeCursor, errorResponses, Page, PageQuery, toPage } from '@app/service'
+import { callerOf, decodeCursor, described, IdParams, Page, PageQuery, toPage } from '@app/service'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { DuplicateUserError, type UserRecord, type UsersRepository } from '../db/users-repository.js'
+import { errors } from '../errors.js'
 import { hashPassword } from '../passwords.js'
-import { principalOf } from '../plugins/authenticate.js'
-import { bearerSecurity, described } from '../schemas/common.js'
-import { CreateUserBody, User, UserIdParams } from '../schemas/users.js'
+import { CreateUserBody, User } from '../schemas/users.js'
 
 export interface UserRoutesOptions {
   users: UsersRepository
@@ -16,7 +15,7 @@ export interface UserRoutesOptions {
 const DUPLICATE = {
   username: { code: 'USERNAME_TAKEN', message: 'this username is taken; choose another' },
   email: { code: 'EMAIL_TAKEN', message: 'a user with this email exists; log in instead' },
-} as const
+} as const satisfies Record<string, { code: keyof typeof errors.definitions; message: string }>
 
 const TAG = ['users']
 
@@ -33,7 +32,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
         body: CreateUserBody,
         response: {
           201: described(User, 'The new user (the password is not echoed)'),
-          ...errorResponses(400, 409, 413, 415, 422),
+          ...errors.responses('USERNAME_TAKEN', 'EMAIL_TAKEN'),
         },
       },
     },
@@ -46,7 +45,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
       } catch (error) {
         if (!(error instanceof DuplicateUserError)) throw error
         const { code, message } = DUPLICATE[error.field]
-        throw new ApiError(409, code, message, { field: error.field })
+        throw errors.error(code, message, { field: error.field })
       }
       return reply.code(201).header('location', `/auth/users/${user.id}`).send(ownView(user))
     },
@@ -62,16 +61,14 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
         summary: 'List users',
         description:
           'Enabled users, oldest first, `limit` at a time. Pass the returned `nextCursor` as `cursor` for the next page. Your own entry includes your email; the others show the public profile.',
-        security: bearerSecurity,
         querystring: PageQuery,
-        response: { 200: described(Page(User), 'One page of users'), ...errorResponses(401, 422) },
+        response: { 200: described(Page(User), 'One page of users') },
       },
     },
     async (request) => {
-      const viewer = principalOf(request).userId
+      const viewer = callerOf(request).userId
       const { limit, cursor } = request.query
-      const rows = await users.list(limit + 1, toUserCursor(decodeCursor(cursor)))
-      const page = toPage(rows, limit, (row) => ({ createdAt: row.createdAt.toISOString(), id: row.id }))
+      const page = toPage(await users.list(limit + 1, decodeCursor(cursor)), limit)
       return { items: page.items.map((row) => viewOf(row, viewer)), nextCursor: page.nextCursor }
     },
   )
@@ -85,15 +82,14 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
         tags: TAG,
         summary: 'The user the token belongs to',
         description: 'Your own record, email included. 401 when the account was disabled after login.',
-        security: bearerSecurity,
-        response: { 200: described(User, 'Your own record'), ...errorResponses(401) },
+        response: { 200: described(User, 'Your own record') },
       },
     },
     async (request, reply) => {
-      const user = await users.findById(principalOf(request).userId)
+      const user = await users.findById(callerOf(request).userId)
       if (!user || user.disabled) {
         reply.header('www-authenticate', 'Bearer error="invalid_token"')
-        throw new ApiError(401, 'INVALID_TOKEN', 'the account this token was issued to is disabled or gone')
+        throw errors.error('INVALID_TOKEN', 'the account this token was issued to is disabled or gone')
       }
       return ownView(user)
     },
@@ -109,19 +105,18 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
         summary: 'Get a user by id',
         description:
           'Your own id returns your full record; any other id the public profile (no email). 404 USER_NOT_FOUND for an id with no enabled user.',
-        security: bearerSecurity,
-        params: UserIdParams,
+        params: IdParams("The user's id"),
         response: {
           200: described(User, 'The user (public profile unless it is you)'),
-          ...errorResponses(401, 404, 422),
+          ...errors.responses('USER_NOT_FOUND'),
         },
       },
     },
     async (request) => {
       const { id } = request.params
       const user = await users.findById(id)
-      if (!user || user.disabled) throw new ApiError(404, 'USER_NOT_FOUND', `no user with id ${id}`)
-      return viewOf(user, principalOf(request).userId)
+      if (!user || user.disabled) throw errors.error('USER_NOT_FOUND', `no user with id ${id}`)
+      return viewOf(user, callerOf(request).userId)
     },
   )
 }
@@ -144,19 +139,4 @@ function viewOf(user: UserRecord, viewerId: string) {
     createdAt: user.createdAt.toISOString(),
     updatedAt: user.updatedAt.toISOString(),
   }
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
-/** decodeCursor checks the shape; this checks the values fit the columns, so a forged cursor is a 422, not a 500. */
-function toUserCursor(cursor: ReturnType<typeof decodeCursor>): { createdAt: Date; id: string } | undefined {
-  if (!cursor) return undefined
-  const createdAt = new Date(cursor.createdAt)
-  const year = createdAt.getUTCFullYear()
-  if (typeof cursor.id === 'string' && UUID.test(cursor.id) && year >= 1 && year <= 9999) {
-    return { createdAt, id: cursor.id }
-  }
-  throw new ApiError(422, 'VALIDATION_FAILED', 'querystring.cursor is not a cursor this API returned', [
-    { in: 'querystring', field: 'cursor', message: 'is not a cursor this API returned' },
-  ])
 }

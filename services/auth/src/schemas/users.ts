@@ -2,8 +2,9 @@
 // own record (registration, /me, their own id). Everyone else sees the public
 // profile. The password hash has no place in any of these schemas, so the
 // serializer could not emit it even if a handler passed it along.
+
+import { Timestamp, Uuid } from '@app/service'
 import { Type } from 'typebox'
-import { Timestamp, Uuid } from './common.js'
 
 export const USERNAME_PATTERN = '^[A-Za-z0-9_.-]{3,32}$'
 
@@ -55,5 +56,3 @@ export const User = Type.Object(
     ],
   },
 )
-
-export const UserIdParams = Type.Object({ id: Uuid({ description: "The user's id" }) })

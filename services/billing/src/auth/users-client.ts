@@ -2,8 +2,7 @@
 // own bearer token, as the contract says. Billing holds no copy of auth's users and
 // no foreign key into its schema: this call, made before anything is written, is
 // the check. Any failure to get an answer is 503 AUTH_UNAVAILABLE.
-import { ApiError } from '@app/service'
-import { authUnavailable } from './errors.js'
+import { kitErrors } from '@app/service'
 
 export interface AuthUsersClient {
   /** True when auth knows the user, false when it answers 404 USER_NOT_FOUND. */
@@ -32,7 +31,7 @@ export function createAuthUsersClient(options: { authUrl: string; timeoutMs: num
       // route) must not turn into "unknown user".
       if (status === 404 && errorCode(body) === 'USER_NOT_FOUND') return false
       if (status === 401) {
-        throw new ApiError(401, 'INVALID_TOKEN', 'the auth service rejected the access token; log in again')
+        throw kitErrors.error('INVALID_TOKEN', 'the auth service rejected the access token; log in again')
       }
       throw authUnavailable(`GET /auth/users/{id} answered ${status}`)
     },
@@ -45,6 +44,14 @@ function errorCode(body: string): unknown {
   } catch {
     return undefined
   }
+}
+
+/** Auth could not be asked (down, timing out, answering 5xx): nothing is written. */
+function authUnavailable(reason: string) {
+  return kitErrors.error(
+    'AUTH_UNAVAILABLE',
+    `the auth service is unavailable (${reason}); nothing was written, retry shortly`,
+  )
 }
 
 function describeFailure(error: unknown): string {

@@ -5,8 +5,8 @@
 // stored response. Only successful responses are stored: a request that fails
 // wrote nothing, so running it again is safe.
 
-import type { Db } from '@app/service'
-import { ApiError } from '@app/service'
+import type { ApiError, Db } from '@app/service'
+import { errors } from '../errors.js'
 import {
   claimKey,
   completeKey,
@@ -66,8 +66,7 @@ export async function runIdempotent<T>(options: IdempotentWrite<T>): Promise<Ide
 
 function replay<T>(record: KeyRecord, scope: KeyScope, fingerprint: string): IdempotentOutcome<T> {
   if (record.requestHash !== fingerprint) {
-    throw new ApiError(
-      422,
+    throw errors.error(
       'IDEMPOTENCY_KEY_REUSED',
       `Idempotency-Key "${scope.key}" was already used for a different request (another method, path or body); send a new key for a new request`,
       [{ in: 'headers', field: 'idempotency-key', message: 'was already used for a different request' }],
@@ -79,8 +78,7 @@ function replay<T>(record: KeyRecord, scope: KeyScope, fingerprint: string): Ide
 }
 
 function keyBusy(key: string): ApiError {
-  return new ApiError(
-    409,
+  return errors.error(
     'IDEMPOTENCY_KEY_BUSY',
     `a request with Idempotency-Key "${key}" is being processed; retry shortly`,
   )

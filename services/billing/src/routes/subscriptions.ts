@@ -1,24 +1,26 @@
 // The plans. Anyone may read them (a price list is public and holds nothing about
 // users); creating one needs a bearer token from auth.
-import { ApiError, errorResponses, Page, PageQuery, toPage } from '@app/service'
+import { callerOf, decodeCursor, described, IdParams, Page, PageQuery, toPage } from '@app/service'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { AuthUsersClient } from '../auth/users-client.js'
+import { errors } from '../errors.js'
 import { requestFingerprint } from '../idempotency/fingerprint.js'
 import { runIdempotent } from '../idempotency/run-idempotent.js'
-import { callerOf } from '../plugins/authenticate.js'
 import {
   insertSubscription,
   listSubscriptions,
   prepareFindSubscription,
 } from '../repositories/subscriptions-repository.js'
 import { checkCategory } from '../schemas/category-rules.js'
-import { bearerSecurity, described, IdempotencyHeaders, IdParams } from '../schemas/common.js'
+import { IdempotencyHeaders } from '../schemas/idempotency-headers.js'
 import { CreateSubscriptionBody, Subscription } from '../schemas/subscriptions.js'
-import { afterCursor, cursorOf } from './cursor.js'
 import { toSubscription } from './dto.js'
 import { sendOutcome } from './reply.js'
 
 export interface RouteOptions {
   idempotencyTtlSeconds: number
+  /** Asks auth whether a user exists (before a subscription is written). */
+  authUsers: AuthUsersClient
 }
 
 export const subscriptionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, options) => {
@@ -34,12 +36,11 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async
         summary: 'Create a plan',
         description:
           'Any authenticated user may create a plan. The price is an integer number of minor units (cents) with an ISO 4217 currency. Send an `Idempotency-Key` to make retries safe.',
-        security: bearerSecurity,
         headers: IdempotencyHeaders,
         body: CreateSubscriptionBody,
         response: {
           201: described(Subscription, 'The new plan'),
-          ...errorResponses(400, 401, 409, 413, 415, 422, 503),
+          ...errors.responses('IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_KEY_BUSY'),
         },
       },
     },
@@ -49,7 +50,7 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async
       const caller = callerOf(request)
       const outcome = await runIdempotent({
         db: app.db,
-        userId: caller.id,
+        userId: caller.userId,
         key: request.headers['idempotency-key'],
         fingerprint: requestFingerprint(request.method, request.url, request.body),
         ttlSeconds: options.idempotencyTtlSeconds,
@@ -71,13 +72,12 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async
         summary: 'List plans, newest first',
         description: 'Public. Paginated: pass `nextCursor` as `cursor` for the next page.',
         querystring: PageQuery,
-        response: { 200: described(Page(Subscription), 'One page of plans'), ...errorResponses(422, 503) },
+        response: { 200: described(Page(Subscription), 'One page of plans') },
       },
     },
     async (request) => {
       const { limit, cursor } = request.query
-      const rows = await listSubscriptions(app.db, { limit, after: afterCursor(cursor) })
-      const page = toPage(rows, limit, cursorOf)
+      const page = toPage(await listSubscriptions(app.db, { limit, after: decodeCursor(cursor) }), limit)
       return { items: page.items.map(toSubscription), nextCursor: page.nextCursor }
     },
   )
@@ -90,14 +90,14 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async
         tags: ['subscriptions'],
         summary: 'Get a plan',
         description: 'Public. 404 SUBSCRIPTION_NOT_FOUND for an id with no plan.',
-        params: IdParams,
-        response: { 200: described(Subscription, 'The plan'), ...errorResponses(404, 422, 503) },
+        params: IdParams("The plan's id"),
+        response: { 200: described(Subscription, 'The plan'), ...errors.responses('SUBSCRIPTION_NOT_FOUND') },
       },
     },
     async (request) => {
       const row = await findSubscription(request.params.id)
       if (!row) {
-        throw new ApiError(404, 'SUBSCRIPTION_NOT_FOUND', `no subscription plan with id ${request.params.id}`)
+        throw errors.error('SUBSCRIPTION_NOT_FOUND', `no subscription plan with id ${request.params.id}`)
       }
       return toSubscription(row)
     },

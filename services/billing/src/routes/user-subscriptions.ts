@@ -1,10 +1,10 @@
 // Users' subscriptions. Every route needs a bearer token and sees only the
 // caller's own rows: another user's id answers 404, exactly like an unknown one.
-import { ApiError, errorResponses, Page, PageQuery, toPage } from '@app/service'
+import { callerOf, decodeCursor, described, IdParams, Page, PageQuery, toPage } from '@app/service'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { errors } from '../errors.js'
 import { requestFingerprint } from '../idempotency/fingerprint.js'
 import { runIdempotent } from '../idempotency/run-idempotent.js'
-import { callerOf } from '../plugins/authenticate.js'
 import { findSubscription } from '../repositories/subscriptions-repository.js'
 import {
   cancelUserSubscription,
@@ -14,36 +14,43 @@ import {
   listUserSubscriptions,
   prepareFindUserSubscription,
 } from '../repositories/user-subscriptions-repository.js'
-import { bearerSecurity, described, IdempotencyHeaders, IdParams } from '../schemas/common.js'
+import { IdempotencyHeaders } from '../schemas/idempotency-headers.js'
 import { CreateUserSubscriptionBody, UserSubscription } from '../schemas/user-subscriptions.js'
-import { afterCursor, cursorOf } from './cursor.js'
 import { toUserSubscription } from './dto.js'
 import { sendOutcome } from './reply.js'
 import type { RouteOptions } from './subscriptions.js'
 
 const notFound = (id: string) =>
-  new ApiError(404, 'USER_SUBSCRIPTION_NOT_FOUND', `you have no subscription with id ${id}`)
+  errors.error('USER_SUBSCRIPTION_NOT_FOUND', `you have no subscription with id ${id}`)
+const SubscriptionIdParams = IdParams("The subscription's id")
 
 export const userSubscriptionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, options) => {
   const findOwn = prepareFindUserSubscription(app.db)
-  // Every route here is the caller's own data.
-  app.addHook('onRequest', app.authenticate)
+  // Every route here is the caller's own data: each runs app.authenticate.
+  const onRequest = app.authenticate
 
   app.post(
     '/user-subscriptions',
     {
+      onRequest,
       schema: {
         operationId: 'createUserSubscription',
         tags: ['user-subscriptions'],
         summary: 'Subscribe the caller to a plan',
         description:
           'The user is the one of the bearer token. Before anything is written, auth is asked whether that user exists (GET /auth/users/{id}): an unknown user is 422 UNKNOWN_USER, an unreachable auth 503 AUTH_UNAVAILABLE. One active subscription per user and plan (409 ALREADY_SUBSCRIBED). Send an `Idempotency-Key` to make retries safe.',
-        security: bearerSecurity,
         headers: IdempotencyHeaders,
         body: CreateUserSubscriptionBody,
         response: {
           201: described(UserSubscription, 'The new subscription, active'),
-          ...errorResponses(400, 401, 409, 413, 415, 422, 503),
+          ...errors.responses(
+            'UNKNOWN_USER',
+            'UNKNOWN_SUBSCRIPTION',
+            'ALREADY_SUBSCRIBED',
+            'AUTH_UNAVAILABLE',
+            'IDEMPOTENCY_KEY_REUSED',
+            'IDEMPOTENCY_KEY_BUSY',
+          ),
         },
       },
     },
@@ -52,33 +59,30 @@ export const userSubscriptionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = a
       const { subscriptionId } = request.body
       const outcome = await runIdempotent({
         db: app.db,
-        userId: caller.id,
+        userId: caller.userId,
         key: request.headers['idempotency-key'],
         fingerprint: requestFingerprint(request.method, request.url, request.body),
         ttlSeconds: options.idempotencyTtlSeconds,
         precheck: async () => {
-          if (!(await app.authUsers.exists(caller.id, caller.token))) {
-            throw new ApiError(
-              422,
+          if (!(await options.authUsers.exists(caller.userId, caller.token))) {
+            throw errors.error(
               'UNKNOWN_USER',
-              `auth has no user ${caller.id}: the account of this token was deleted or disabled; nothing was written`,
+              `auth has no user ${caller.userId}: the account of this token was deleted or disabled; nothing was written`,
             )
           }
         },
         write: async (tx) => {
           if (!(await findSubscription(tx, subscriptionId))) {
-            throw new ApiError(
-              422,
+            throw errors.error(
               'UNKNOWN_SUBSCRIPTION',
               `body.subscriptionId: no subscription plan with id ${subscriptionId}`,
               [{ in: 'body', field: 'subscriptionId', message: 'is not the id of a plan' }],
             )
           }
-          const row = await insertUserSubscription(tx, { userId: caller.id, subscriptionId })
+          const row = await insertUserSubscription(tx, { userId: caller.userId, subscriptionId })
           if (!row) {
-            const active = await findActiveUserSubscription(tx, caller.id, subscriptionId)
-            throw new ApiError(
-              409,
+            const active = await findActiveUserSubscription(tx, caller.userId, subscriptionId)
+            throw errors.error(
               'ALREADY_SUBSCRIBED',
               `you already have an active subscription to plan ${subscriptionId}; cancel it first`,
               { userSubscriptionId: active?.id },
@@ -94,26 +98,25 @@ export const userSubscriptionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = a
   app.get(
     '/user-subscriptions',
     {
+      onRequest,
       schema: {
         operationId: 'listUserSubscriptions',
         tags: ['user-subscriptions'],
         summary: "List the caller's subscriptions, newest first",
         description: 'Paginated: pass `nextCursor` as `cursor` for the next page.',
-        security: bearerSecurity,
         querystring: PageQuery,
         response: {
           200: described(Page(UserSubscription), "One page of the caller's subscriptions"),
-          ...errorResponses(401, 422, 503),
         },
       },
     },
     async (request) => {
       const { limit, cursor } = request.query
-      const rows = await listUserSubscriptions(app.db, callerOf(request).id, {
+      const rows = await listUserSubscriptions(app.db, callerOf(request).userId, {
         limit,
-        after: afterCursor(cursor),
+        after: decodeCursor(cursor),
       })
-      const page = toPage(rows, limit, cursorOf)
+      const page = toPage(rows, limit)
       return { items: page.items.map(toUserSubscription), nextCursor: page.nextCursor }
     },
   )
@@ -121,22 +124,22 @@ export const userSubscriptionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = a
   app.get(
     '/user-subscriptions/:id',
     {
+      onRequest,
       schema: {
         operationId: 'getUserSubscription',
         tags: ['user-subscriptions'],
         summary: "Get one of the caller's subscriptions",
         description:
           "404 USER_SUBSCRIPTION_NOT_FOUND for an id that is not one of the caller's subscriptions, whether it belongs to another user or to nobody.",
-        security: bearerSecurity,
-        params: IdParams,
+        params: SubscriptionIdParams,
         response: {
           200: described(UserSubscription, 'The subscription'),
-          ...errorResponses(401, 404, 422, 503),
+          ...errors.responses('USER_SUBSCRIPTION_NOT_FOUND'),
         },
       },
     },
     async (request) => {
-      const row = await findOwn(request.params.id, callerOf(request).id)
+      const row = await findOwn(request.params.id, callerOf(request).userId)
       if (!row) throw notFound(request.params.id)
       return toUserSubscription(row)
     },
@@ -145,18 +148,22 @@ export const userSubscriptionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = a
   app.post(
     '/user-subscriptions/:id/cancel',
     {
+      onRequest,
       schema: {
         operationId: 'cancelUserSubscription',
         tags: ['user-subscriptions'],
         summary: "Cancel one of the caller's subscriptions",
         description:
           'Cancelling is final and safe to repeat: cancelling a cancelled subscription answers 200 with it unchanged (`cancelledAt` keeps the first time). Accepts an `Idempotency-Key` like every POST.',
-        security: bearerSecurity,
         headers: IdempotencyHeaders,
-        params: IdParams,
+        params: SubscriptionIdParams,
         response: {
           200: described(UserSubscription, 'The subscription, cancelled'),
-          ...errorResponses(401, 404, 409, 422, 503),
+          ...errors.responses(
+            'USER_SUBSCRIPTION_NOT_FOUND',
+            'IDEMPOTENCY_KEY_REUSED',
+            'IDEMPOTENCY_KEY_BUSY',
+          ),
         },
       },
     },
@@ -165,14 +172,14 @@ export const userSubscriptionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = a
       const { id } = request.params
       const outcome = await runIdempotent({
         db: app.db,
-        userId: caller.id,
+        userId: caller.userId,
         key: request.headers['idempotency-key'],
         fingerprint: requestFingerprint(request.method, request.url, request.body),
         ttlSeconds: options.idempotencyTtlSeconds,
         write: async (tx) => {
           const row =
-            (await cancelUserSubscription(tx, id, caller.id)) ??
-            (await findUserSubscription(tx, id, caller.id))
+            (await cancelUserSubscription(tx, id, caller.userId)) ??
+            (await findUserSubscription(tx, id, caller.userId))
           if (!row) throw notFound(id)
           return { statusCode: 200, body: toUserSubscription(row) }
         },

@@ -2,7 +2,7 @@
 // `pattern` can carry portably (Python's re and several client generators reject
 // \p{...}), so the contract publishes the portable part and the route runs this after
 // schema validation, answering as schema validation does: 422 naming the field.
-import { ApiError } from '@app/service'
+import { kitErrors } from '@app/service'
 
 // Cc is U+0000-U+001F and U+007F-U+009F (Postgres refuses NUL in text).
 const CONTROL = /\p{Cc}/u
@@ -22,7 +22,7 @@ export function categoryProblem(category: string): string | undefined {
 export function checkCategory(category: string): void {
   const problem = categoryProblem(category)
   if (problem) {
-    throw new ApiError(422, 'VALIDATION_FAILED', `body.category ${problem}`, [
+    throw kitErrors.error('VALIDATION_FAILED', `body.category ${problem}`, [
       { in: 'body', field: 'category', message: problem },
     ])
   }

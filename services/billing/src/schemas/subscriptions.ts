@@ -1,7 +1,8 @@
 // Contracts of the plans (/billing/subscriptions).
+
+import { Timestamp, Uuid } from '@app/service'
 import { type Static, Type } from 'typebox'
 import { MAX_PRICE_MINOR } from '../db/schema.js'
-import { Timestamp, Uuid } from './common.js'
 
 // The part of a category's rules every regex engine reads alike (\xHH escapes, no
 // \p{...}: Python's re and several client generators reject Unicode properties): no
@@ -46,7 +47,7 @@ export type CreateSubscriptionBody = Static<typeof CreateSubscriptionBody>
 
 export const Subscription = Type.Object(
   {
-    id: Uuid,
+    id: Uuid(),
     category: Category,
     priceMinor: PriceMinor,
     currency: Currency,

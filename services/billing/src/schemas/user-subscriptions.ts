@@ -1,14 +1,11 @@
 // Contracts of users' subscriptions (/billing/user-subscriptions).
+
+import { Timestamp, Uuid } from '@app/service'
 import { type Static, Type } from 'typebox'
-import { Timestamp, Uuid } from './common.js'
 
 export const CreateUserSubscriptionBody = Type.Object(
   {
-    subscriptionId: Type.String({
-      format: 'uuid',
-      description: 'The plan to subscribe to (an id from GET /billing/subscriptions)',
-      examples: ['0b8f6d5e-3c1a-4f7e-9d2b-6a4c8e1f2a3b'],
-    }),
+    subscriptionId: Uuid({ description: 'The plan to subscribe to (an id from GET /billing/subscriptions)' }),
   },
   {
     additionalProperties: false,
@@ -30,9 +27,9 @@ export const UserSubscriptionStatus = Type.Unsafe<'active' | 'cancelled'>({
 
 export const UserSubscription = Type.Object(
   {
-    id: Uuid,
-    userId: Type.String({ format: 'uuid', description: "The user's id in auth" }),
-    subscriptionId: Type.String({ format: 'uuid', description: 'The plan' }),
+    id: Uuid(),
+    userId: Uuid({ description: "The user's id in auth" }),
+    subscriptionId: Uuid({ description: 'The plan' }),
     status: UserSubscriptionStatus,
     cancelledAt: Type.Union([Timestamp, Type.Null()], {
       description: 'When it was cancelled; null while active',

@@ -1,11 +1,5 @@
-// Contracts shared by billing's routes.
-import { type TSchema, Type } from 'typebox'
-
-export const Uuid = Type.String({ format: 'uuid', examples: ['0b8f6d5e-3c1a-4f7e-9d2b-6a4c8e1f2a3b'] })
-
-export const Timestamp = Type.String({ format: 'date-time', examples: ['2026-11-22T08:00:00.000Z'] })
-
-export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false })
+// billing's Idempotency-Key header, shared by its POST routes.
+import { Type } from 'typebox'
 
 export const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(
@@ -21,14 +15,3 @@ export const IdempotencyHeaders = Type.Object({
     }),
   ),
 })
-
-/**
- * The bearer token from auth, for the OpenAPI `security` of protected routes: either
- * way Swagger UI offers it, its OAuth2 login form (posting to auth) or a pasted token.
- */
-export const bearerSecurity = [{ OAuth2PasswordBearer: [] }, { bearerAuth: [] }]
-
-/** A response schema with its OpenAPI description (what the client receives). */
-export function described<T extends TSchema>(schema: T, description: string): T {
-  return { ...schema, description }
-}

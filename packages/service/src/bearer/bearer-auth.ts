@@ -1,0 +1,65 @@
+// Bearer authentication for the routes that need it: `onRequest: app.authenticate`
+// runs before the body is parsed or validated (an anonymous caller learns nothing
+// about the payload rules), verifies the token and sets request.caller. Failures are
+// 401 in the shared error shape with a WWW-Authenticate challenge (RFC 6750):
+// NOT_AUTHENTICATED when no bearer token was sent, INVALID_TOKEN when one was and is
+// no good. The OpenAPI document of a route using it lists both and its security.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { kitErrors } from '../error-codes.js'
+import { ApiError } from '../errors.js'
+import { createTokenVerifier, type TokenVerifierOptions, type VerifiedToken } from './token-verifier.js'
+
+/** The authenticated caller: who the token speaks for, and the token itself (to forward). */
+export interface Caller extends VerifiedToken {
+  token: string
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void>
+  }
+  interface FastifyRequest {
+    /** Set by app.authenticate; null on routes that don't use it. */
+    caller: Caller | null
+  }
+}
+
+const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i
+
+export const bearerAuthPlugin = fp(
+  async (app: FastifyInstance, options: TokenVerifierOptions) => {
+    const verify = createTokenVerifier(options)
+    app.decorateRequest('caller', null)
+    app.decorate('authenticate', async (request: FastifyRequest, reply: FastifyReply) => {
+      const header = request.headers.authorization
+      if (!header || !/^Bearer\b/i.test(header)) {
+        reply.header('www-authenticate', 'Bearer')
+        throw kitErrors.error(
+          'NOT_AUTHENTICATED',
+          `this route needs an access token: send \`Authorization: Bearer <access_token>\` (get one from ${options.loginHint})`,
+        )
+      }
+      const token = BEARER.exec(header)?.[1]
+      try {
+        if (!token) {
+          throw kitErrors.error('INVALID_TOKEN', 'the Authorization header must be "Bearer <access_token>"')
+        }
+        request.caller = { ...(await verify(token)), token }
+      } catch (error) {
+        if (error instanceof ApiError && error.statusCode === 401) {
+          reply.header('www-authenticate', 'Bearer error="invalid_token"')
+        }
+        throw error
+      }
+    })
+  },
+  { name: 'bearer-auth' },
+)
+
+/** The authenticated caller; only for routes that run `app.authenticate`. */
+export function callerOf(request: FastifyRequest): Caller {
+  if (!request.caller)
+    throw new Error(`${request.routeOptions.url} reads the caller without app.authenticate`)
+  return request.caller
+}

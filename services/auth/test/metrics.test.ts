@@ -1,0 +1,146 @@
+// auth's /metrics on the real process (node dist/server.js, as the image runs it),
+// started on a database that is bootstrapped but not migrated: it migrates at start,
+// and /metrics shows that run, the ledger, the pool, and each request it served.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { generateKeyPairSync, randomUUID } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { createScratchDatabase } from '@app/db'
+import { freePort } from '@app/db/embedded'
+import { readMigrationFolder } from '@app/migrations'
+import { bootstrapServices, discoverServices, ownerUrl, runtimeUrl } from '@app/migrations/authoring'
+import { parseMetrics, type ScrapedMetrics, sampleValue } from '@app/testkit'
+import { afterAll, beforeAll, expect, inject, test } from 'vitest'
+import { newUser } from './helper.js'
+
+const auth = discoverServices().find((s) => s.name === 'auth')!
+let baseUrl: string
+let child: ChildProcess
+let output = ''
+
+beforeAll(async () => {
+  if (!existsSync(auth.entry)) throw new Error(`${auth.entry} is missing: pnpm --filter @app/auth build`)
+  const run = inject('testRun')
+  const database = await createScratchDatabase(run.adminUrl, { prefix: `${run.prefix}_auth_metrics` })
+  await bootstrapServices(database.url, [auth], {})
+  const port = await freePort()
+  baseUrl = `http://127.0.0.1:${port}`
+  child = spawn(process.execPath, [auth.entry], {
+    env: {
+      PATH: process.env.PATH,
+      DATABASE_URL: runtimeUrl(database.url, auth, {}),
+      MIGRATION_DATABASE_URL: ownerUrl(database.url, auth, {}),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      AUTH_JWT_PRIVATE_KEY: generateKeyPairSync('ed25519')
+        .privateKey.export({ format: 'pem', type: 'pkcs8' })
+        .toString(),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  const collect = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000)
+  }
+  child.stdout!.on('data', collect)
+  child.stderr!.on('data', collect)
+  for (const deadline = Date.now() + 30_000; ; ) {
+    if (child.exitCode !== null) throw new Error(`auth exited with ${child.exitCode}:\n${output}`)
+    if (Date.now() > deadline) throw new Error(`auth not ready within 30 s:\n${output}`)
+    const ready = await fetch(`${baseUrl}/readyz`).then(
+      (response) => response.status === 200,
+      () => false,
+    )
+    if (ready) break
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  return async () => {
+    if (child.exitCode === null) child.kill('SIGTERM')
+    await exited
+    await database.drop()
+  }
+})
+afterAll(() => {
+  if (child?.exitCode === null) child.kill('SIGKILL')
+})
+
+async function scrape(): Promise<ScrapedMetrics> {
+  const response = await fetch(`${baseUrl}/metrics`)
+  expect(response.status, output).toBe(200)
+  expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/)
+  return parseMetrics(await response.text())
+}
+
+test('serves the request, pool, migration and process families', async () => {
+  const metrics = await scrape()
+  const families = {
+    http_requests_total: 'counter',
+    http_request_duration_seconds: 'histogram',
+    db_pool_connections_in_use: 'gauge',
+    db_pool_connections_idle: 'gauge',
+    db_pool_waiting: 'gauge',
+    db_pool_connections_max: 'gauge',
+    db_migrations: 'gauge',
+    db_migration_last_run_duration_seconds: 'gauge',
+    db_migration_last_run_applied: 'gauge',
+    // prom-client's default metrics: the process and the Node runtime.
+    process_cpu_seconds_total: 'counter',
+    process_resident_memory_bytes: 'gauge',
+    nodejs_eventloop_lag_seconds: 'gauge',
+    nodejs_heap_size_used_bytes: 'gauge',
+    nodejs_gc_duration_seconds: 'histogram',
+  }
+  for (const [family, type] of Object.entries(families)) expect(metrics.types.get(family), family).toBe(type)
+})
+
+test('the migration run at start, the ledger and the pool, with plausible figures', async () => {
+  const migrations = readMigrationFolder(auth.migrationsFolder).length
+  expect(migrations).toBeGreaterThan(0)
+  const metrics = await scrape()
+  const schema = { schema: 'auth' }
+  // The database was empty: this process's run applied every migration.
+  expect(sampleValue(metrics, 'db_migration_last_run_applied', schema)).toBe(migrations)
+  const seconds = sampleValue(metrics, 'db_migration_last_run_duration_seconds', schema)!
+  expect(seconds).toBeGreaterThan(0)
+  expect(seconds).toBeLessThan(30)
+  expect(sampleValue(metrics, 'db_migrations', { ...schema, state: 'applied' })).toBe(migrations)
+  expect(sampleValue(metrics, 'db_migrations', { ...schema, state: 'pending' })).toBe(0)
+
+  const max = sampleValue(metrics, 'db_pool_connections_max', {})!
+  const inUse = sampleValue(metrics, 'db_pool_connections_in_use', {})!
+  const idle = sampleValue(metrics, 'db_pool_connections_idle', {})!
+  expect(max).toBe(10)
+  expect(inUse).toBeGreaterThanOrEqual(0)
+  // The readiness checks have opened at least one connection, and it is back in the pool.
+  expect(idle).toBeGreaterThanOrEqual(1)
+  expect(inUse + idle).toBeLessThanOrEqual(max)
+  expect(sampleValue(metrics, 'db_pool_waiting', {})).toBe(0)
+  expect(sampleValue(metrics, 'process_resident_memory_bytes', {})).toBeGreaterThan(20 * 2 ** 20)
+})
+
+test('counts each request it served once, under its route pattern and status', async () => {
+  const registered = { method: 'POST', route: '/auth/users', status_code: '201' }
+  const byId = { method: 'GET', route: '/auth/users/:id', status_code: '401' }
+  const count = (metrics: ScrapedMetrics, labels: Record<string, string>) =>
+    sampleValue(metrics, 'http_requests_total', labels) ?? 0
+  const timed = (metrics: ScrapedMetrics, labels: Record<string, string>) =>
+    sampleValue(metrics, 'http_request_duration_seconds_count', labels) ?? 0
+
+  const before = await scrape()
+  const response = await fetch(`${baseUrl}/auth/users`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(newUser()),
+  })
+  expect(response.status).toBe(201)
+  const id = randomUUID()
+  expect((await fetch(`${baseUrl}/auth/users/${id}`)).status).toBe(401)
+  const after = await scrape()
+
+  expect(count(after, registered) - count(before, registered)).toBe(1)
+  expect(timed(after, registered) - timed(before, registered)).toBe(1)
+  expect(count(after, byId) - count(before, byId)).toBe(1)
+  expect(after.samples.some((s) => s.labels.route?.includes(id))).toBe(false)
+  // A scrape is not counted: /metrics never appears as a route.
+  expect(after.samples.some((s) => s.labels.route === '/metrics')).toBe(false)
+})
