@@ -156,9 +156,11 @@ export function serviceEnv(defaults: { port: number }) {
     }),
     TRUST_PROXY: Type.String({
       default: 'false',
-      pattern: '^(true|false|[0-9]+|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$',
+      // Never `true`: believing every hop lets a client name any address it likes and
+      // step around the per-address rate limits.
+      pattern: '^(false|[0-9]{1,2}|[0-9a-fA-F.:/]+( *, *[0-9a-fA-F.:/]+)*)$',
       description:
-        'whose X-Forwarded-For to believe (client IPs drive rate limits): false, true, a hop count, or comma-separated proxy addresses/CIDRs',
+        'whose X-Forwarded-For to believe (client addresses drive rate limits): false, the number of proxies in front of the service (e.g. 1 behind one load balancer), or their comma-separated addresses/CIDRs; never "true"',
     }),
   } satisfies TProperties
 }
@@ -209,7 +211,6 @@ export function toServiceConfig(env: ServiceEnv): ServiceConfig {
 export type TrustProxy = boolean | string | ((address: string, hop: number) => boolean)
 
 function parseTrustProxy(value: string): TrustProxy {
-  if (value === 'true') return true
   if (value === 'false') return false
   if (/^\d+$/.test(value)) {
     const hops = Number(value)

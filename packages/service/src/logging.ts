@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto'
 import { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify'
 import type { TrustProxy } from './config.js'
+import { isUuid } from './uuid.js'
 
 // Where a secret could sit in what the services log: request headers, a user's
 // fields, a failed query's parameters. Named paths only: one wildcard path
@@ -52,8 +53,13 @@ export function baseServerOptions(options: {
     trustProxy: options.trustProxy,
     bodyLimit: options.bodyLimit,
     logController: new LogController({ disableRequestLogging: true }),
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // A caller's X-Request-Id becomes the request's log id only when it is a UUID: any
+    // other value (a forged log line, a megabyte, a colliding id) is replaced.
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id']
+      return typeof given === 'string' && isUuid(given) ? given.toLowerCase() : randomUUID()
+    },
     // Keep-alive connections are closed on shutdown once their request is done.
     forceCloseConnections: 'idle',
     return503OnClosing: true,

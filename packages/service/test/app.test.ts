@@ -196,16 +196,28 @@ describe('errors share one shape', () => {
   })
 
   test('an unexpected error is a 500 without internals, carrying the request id', async () => {
-    const res = await app.inject({ method: 'GET', url: '/boom', headers: { 'x-request-id': 'req-123' } })
+    const id = '3f2b8c1e-9d4a-4e6f-8a7b-1c2d3e4f5a6b'
+    const res = await app.inject({ method: 'GET', url: '/boom', headers: { 'x-request-id': id } })
     expect(res.statusCode).toBe(500)
     expect(res.body).not.toContain('secret internals')
     expect(res.json()).toEqual({
       statusCode: 500,
       code: 'INTERNAL_ERROR',
       message: expect.stringContaining('request id'),
-      details: { requestId: 'req-123' },
+      details: { requestId: id },
     })
-    expect(res.headers['x-request-id']).toBe('req-123')
+    expect(res.headers['x-request-id']).toBe(id)
+  })
+
+  test("a caller's X-Request-Id is the request's id only when it is a UUID; anything else gets a fresh one", async () => {
+    for (const given of ['req-123', 'x'.repeat(5000), '\n{"level":60,"msg":"forged"}', '']) {
+      const res = await app.inject({ method: 'GET', url: '/conflict', headers: { 'x-request-id': given } })
+      const id = res.headers['x-request-id'] as string
+      expect(id, given.slice(0, 20)).toMatch(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      )
+      expect(id).not.toBe(given)
+    }
   })
 
   test('an unreachable database is a 503 with Retry-After', async () => {
