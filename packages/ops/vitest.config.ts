@@ -4,7 +4,8 @@ export default defineConfig({
   test: {
     globalSetup: ['./test/global-setup.ts'],
     include: ['test/**/*.test.ts'],
-    testTimeout: 60_000,
+    // Each test runs real `make` targets (a cached turbo build first) on 2 shared cores.
+    testTimeout: 120_000,
     hookTimeout: 120_000,
   },
 })

