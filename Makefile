@@ -16,18 +16,20 @@ export PATH := $(CURDIR)/.tools/node_modules/.bin:$(PATH)
 INSTALLED := node_modules/.install-stamp
 OPS := node packages/ops/dist/cli.js
 
-# What users type (svc=, msg=, steps=, custom=) reaches ops as OPS_* environment
-# variables holding exactly that text: $(value) with := keeps make from expanding
-# it, unexport keeps the raw variables out of recipes, and no recipe line
+# What users type (svc=, msg=, steps=, custom=, name=, port=) reaches ops as OPS_*
+# environment variables holding exactly that text: $(value) with := keeps make from
+# expanding it, unexport keeps the raw variables out of recipes, and no recipe line
 # mentions them, so no shell ever parses them either.
 export OPS_SVC := $(value svc)
 export OPS_MSG := $(value msg)
 export OPS_STEPS := $(value steps)
 export OPS_CUSTOM := $(value custom)
-unexport svc msg steps custom
+export OPS_NAME := $(value name)
+export OPS_PORT := $(value port)
+unexport svc msg steps custom name port
 # Other command-line variables (DATABASE_URL=..., PORT=...) would be exported
 # expanded, `$` and all; export their literal text instead.
-$(foreach v,$(filter-out svc msg steps custom,$(.VARIABLES)),$(if $(filter command line,$(origin $(v))),$(eval override export $(v) := $$(value $(v)))))
+$(foreach v,$(filter-out svc msg steps custom name port,$(.VARIABLES)),$(if $(filter command line,$(origin $(v))),$(eval override export $(v) := $$(value $(v)))))
 
 # Runs turbo's (cached) build for the given filters; prints its output only if it fails.
 # Several `make run` started at once would otherwise all rebuild the same dist/ files
@@ -40,7 +42,7 @@ DOCKER_UP = docker info >/dev/null 2>&1
 COMPOSE = $(shell docker compose version >/dev/null 2>&1 && echo 'docker compose' || echo docker-compose)
 
 .PHONY: help install build build-ops build-stack dev start-db stop clean bootstrap migrate add-migration \
-	status rollback check run test lint typecheck format bench
+	status rollback check run new-service test lint typecheck format bench
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -102,7 +104,7 @@ bootstrap: build-ops ## Create each service's role and schema on DATABASE_URL (i
 migrate: build-ops ## Apply pending migrations now: make migrate svc=<service>
 	@$(OPS) migrate
 
-add-migration: build-ops ## Generate a migration and its down SQL: make add-migration svc=<service> msg="what" [custom=1]
+add-migration: build-ops ## Generate a migration and its down SQL: make add-migration svc=<service> msg="what" [custom=1|custom=no-transaction]
 	@[ -n "$$OPS_MSG" ] || { echo 'error: msg is required: make add-migration svc=<service> msg="what it changes"' >&2; exit 2; }
 	@$(OPS) add-migration
 
@@ -117,6 +119,9 @@ check: build-ops ## Check every service's migrations (isolation, down SQL, model
 
 run: build-stack ## One instance in the foreground on PORT: make run svc=<service> [PORT=5018]
 	@$(OPS) run
+
+new-service: build-ops ## Create a service from the template (schema, migration, routes, tests, compose, k8s): make new-service name=<name> [port=<port>]
+	@$(OPS) new-service
 
 test: $(INSTALLED) ## Run every test (TEST_DATABASE_URL, or an embedded PostgreSQL)
 	@scripts/ensure-test-tools.sh

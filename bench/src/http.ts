@@ -216,6 +216,8 @@ export async function benchHttp(
       headers: { authorization },
       connections,
       durationSec,
+      databaseUrl: authUrl,
+      migrations: { schema: auth.schema, folder: auth.migrationsFolder },
     })
 
     for (const service of running) await service.stop()

@@ -1,7 +1,11 @@
 // What /metrics costs: the same endpoints on two auth processes of one build, one
 // as it runs everywhere (METRICS_ENABLED=true, the default: every other HTTP figure
 // is measured so) and one with METRICS_ENABLED=false, measured in turns (on, off,
-// off, on) so a drift of the machine falls on both; and one scrape's cost.
+// off, on) so a drift of the machine falls on both; the same pair in this process
+// through Fastify's inject (no network, no other process: a few µs stand out of the
+// noise that three processes on two cores make); and one scrape's cost.
+import http from 'node:http'
+import { createServiceApp, type ServiceConfig } from '@app/service'
 import { cpuPerUnit } from './cpu.js'
 import { loadHttp } from './load.js'
 import type { RunningService } from './service-process.js'
@@ -31,9 +35,18 @@ export interface ScrapeFigure {
   samples: number
 }
 
+export interface InProcessFigure {
+  endpoint: string
+  requests: number
+  /** This process's CPU per request (Fastify's whole pipeline, no socket), in µs: the fastest block's. */
+  onUs: number
+  offUs: number
+}
+
 export interface MetricsCostFigures {
   durationSec: number
   figures: MetricsCostFigure[]
+  inProcess: InProcessFigure
   scrape: ScrapeFigure
 }
 
@@ -69,6 +82,72 @@ function combine(runs: Run[]): MetricsSide {
   }
 }
 
+/**
+ * GET /healthz through inject() on two apps the kit builds, metrics on and off, in
+ * alternating blocks: the per-request hook's own cost, what every route pays.
+ */
+async function benchInProcess(options: {
+  databaseUrl: string
+  migrations: { schema: string; folder: string }
+}): Promise<InProcessFigure> {
+  const build = (metricsEnabled: boolean) => {
+    const config: ServiceConfig = {
+      port: 0,
+      host: '127.0.0.1',
+      logLevel: 'silent',
+      // The difference is the metrics hook: request log lines would be the same on both sides.
+      logRequests: 'none',
+      databaseUrl: options.databaseUrl,
+      migrationDatabaseUrl: options.databaseUrl,
+      migrateOnStart: false,
+      migrationLock: { timeoutMs: 5000, retries: 4 },
+      shutdownDrainMs: 0,
+      dbPoolMax: 1,
+      dbPreparedStatements: true,
+      dbConnectTimeoutMs: 1000,
+      bodyLimit: 65536,
+      trustProxy: false,
+      metricsEnabled,
+    }
+    return createServiceApp({
+      name: 'bench-metrics',
+      config,
+      migrations: options.migrations,
+      logger: false,
+      docs: { title: 'bench', version: '0', description: 'metrics cost' },
+    })
+  }
+  const apps = { on: await build(true), off: await build(false) }
+  try {
+    const block = 2000
+    const rounds = 20
+    const perRequestUs = { on: [] as number[], off: [] as number[] }
+    const runBlock = async (side: 'on' | 'off') => {
+      const app = apps[side]
+      const started = process.cpuUsage()
+      for (let i = 0; i < block; i++) await app.inject('/healthz')
+      const used = process.cpuUsage(started)
+      return (used.user + used.system) / block
+    }
+    // Warm both (JIT), then alternate which side goes first in each round.
+    for (const side of ['on', 'off', 'on', 'off'] as const) await runBlock(side)
+    for (let i = 0; i < rounds; i++)
+      for (const side of i % 2 ? (['off', 'on'] as const) : (['on', 'off'] as const))
+        perRequestUs[side].push(await runBlock(side))
+    // The fastest block of each side: other processes on the machine only ever add
+    // CPU time (shared caches and cores), so the least is nearest the code's own cost.
+    return {
+      endpoint: 'GET /healthz (inject)',
+      requests: block * rounds,
+      onUs: round(Math.min(...perRequestUs.on), 2),
+      offUs: round(Math.min(...perRequestUs.off), 2),
+    }
+  } finally {
+    await apps.on.close()
+    await apps.off.close()
+  }
+}
+
 export async function benchMetricsCost(options: {
   on: RunningService
   off: RunningService
@@ -76,6 +155,9 @@ export async function benchMetricsCost(options: {
   headers: Record<string, string>
   connections: number
   durationSec: number
+  /** For the in-process apps: a database URL (not queried by /healthz) and a migrations folder. */
+  databaseUrl: string
+  migrations: { schema: string; folder: string }
 }): Promise<MetricsCostFigures> {
   const { on, off, headers, connections } = options
   // Each turn is half the HTTP section's duration: four turns per endpoint.
@@ -92,24 +174,28 @@ export async function benchMetricsCost(options: {
     }
     figures.push({ endpoint: target.endpoint, on: combine(runs.on), off: combine(runs.off) })
   }
+  const inProcess = await benchInProcess(options)
 
   // One scrape, as Prometheus makes it: sequential, every series the loads created.
   const scrapes = 200
   let bytes = 0
   let samples = 0
   let ms = 0
+  // An agent of its own: fetch's shared pool may still hold a connection the setup
+  // requests left idle past the server's keep-alive timeout, which the server closes.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
   const measured = await cpuPerUnit(on.child.pid, async () => {
     const started = performance.now()
     for (let i = 0; i < scrapes; i++) {
-      const response = await fetch(`${on.baseUrl}/metrics`)
-      const text = await response.text()
-      if (response.status !== 200) throw new Error(`GET /metrics: ${response.status} ${text}`)
+      const { status, text } = await get(`${on.baseUrl}/metrics`, agent)
+      if (status !== 200) throw new Error(`GET /metrics: ${status} ${text}`)
       bytes = Buffer.byteLength(text)
       samples = text.split('\n').filter((line) => line !== '' && !line.startsWith('#')).length
     }
     ms = (performance.now() - started) / scrapes
     return scrapes
   })
+  agent.destroy()
   const scrape = {
     scrapes,
     ms: round(ms, 2),
@@ -118,5 +204,21 @@ export async function benchMetricsCost(options: {
     bytes,
     samples,
   }
-  return { durationSec, figures, scrape }
+  return { durationSec, figures, inProcess, scrape }
+}
+
+function get(url: string, agent: http.Agent): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent }, (response) => {
+        let text = ''
+        response.setEncoding('utf8')
+        response.on('data', (chunk: string) => {
+          text += chunk
+        })
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, text }))
+        response.on('error', reject)
+      })
+      .on('error', reject)
+  })
 }

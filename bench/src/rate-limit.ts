@@ -13,7 +13,6 @@ import type { FastifyRateLimitStore } from '@fastify/rate-limit'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 import { createLoginRateLimitsRepository } from '../../services/auth/src/db/login-rate-limits-repository.js'
-import * as authSchema from '../../services/auth/src/db/schema.js'
 import { ARGON2_OPTIONS, createPasswordVerifier, hashPassword } from '../../services/auth/src/passwords.js'
 import { postgresRateLimitStore } from '../../services/auth/src/postgres-rate-limit-store.js'
 import { type CpuSplit, cpuPerUnit } from './cpu.js'
@@ -193,7 +192,6 @@ export async function benchRateLimit(
     const service = createServiceDatabase({
       url: database.url,
       applicationName: 'bench-rate-limit',
-      schema: authSchema,
       max: POOL_MAX,
     })
     const admin = new pg.Client({ connectionString: database.url })

@@ -1,30 +1,15 @@
-// Starts a service the way `make run` and the images do (`node dist/server.js`,
-// its own role URL), and measures it from outside: time to /readyz 200 and RSS.
-import { type ChildProcess, spawn } from 'node:child_process'
-import { closeSync, openSync, readFileSync } from 'node:fs'
-import http from 'node:http'
+// Starts a service the way `make run` and the images do (@app/testkit's startService:
+// `node dist/server.js`, its own role URL), and measures it from outside: launch to
+// the first /readyz 200, and RSS. The log goes straight to a file: piped through
+// this process it would cost the load generator CPU that the service's figures pay for.
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import { freePort } from '@app/db/embedded'
+import { type ServiceProcess, startService as startTestService } from '@app/testkit'
 
-export interface RunningService {
-  name: string
-  port: number
-  baseUrl: string
-  child: ChildProcess
+export interface RunningService extends ServiceProcess {
   /** Launch to first /readyz 200, in ms. */
   readyMs: number
   rssMb(): number
-  stop(): Promise<void>
-}
-
-function status(url: string): Promise<number> {
-  return new Promise((resolve) => {
-    const request = http.get(url, (response) => {
-      response.resume()
-      resolve(response.statusCode ?? 0)
-    })
-    request.on('error', () => resolve(0))
-  })
 }
 
 export function rssMb(pid: number): number {
@@ -33,58 +18,25 @@ export function rssMb(pid: number): number {
 }
 
 export async function startService(options: {
+  /** dist/server.js of a service, or a floor script: started and timed the same way. */
   entry: string
   name: string
   env: Record<string, string>
   logFile: string
   timeoutMs?: number
 }): Promise<RunningService> {
-  const port = Number(options.env.PORT ?? (await freePort()))
-  const log = openSync(options.logFile, 'a')
-  const started = performance.now()
-  // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the services under load.
-  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? []
-  const child = spawn(process.execPath, [...nodeArgs, options.entry], {
-    cwd: path.dirname(path.dirname(options.entry)),
-    env: {
-      PATH: process.env.PATH ?? '',
-      ...options.env,
-      PORT: String(port),
-    },
-    // The service writes its log lines straight to the file: piped through this
-    // process they would cost the load generator CPU that the service's figures pay for.
-    stdio: ['ignore', log, log],
-  })
-  closeSync(log)
-  const baseUrl = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000)
-  let exited = false
-  child.once('exit', () => {
-    exited = true
-  })
-  while ((await status(`${baseUrl}/readyz`)) !== 200) {
-    if (exited) throw new Error(`${options.name} exited before becoming ready; see ${options.logFile}`)
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL')
-      throw new Error(
-        `${options.name} not ready after ${options.timeoutMs ?? 30_000} ms; see ${options.logFile}`,
-      )
-    }
-    await new Promise((resolve) => setTimeout(resolve, 2))
-  }
-  const readyMs = performance.now() - started
-  return {
+  const dir = path.dirname(path.dirname(options.entry))
+  const service = await startTestService({
+    dir,
+    script: path.relative(dir, options.entry),
     name: options.name,
-    port,
-    baseUrl,
-    child,
-    readyMs,
-    rssMb: () => rssMb(child.pid!),
-    stop: () =>
-      new Promise((resolve) => {
-        if (exited) return resolve()
-        child.once('exit', () => resolve())
-        child.kill('SIGTERM')
-      }),
-  }
+    env: options.env,
+    ...(options.env.PORT ? { port: Number(options.env.PORT) } : {}),
+    logFile: options.logFile,
+    // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the services under load.
+    nodeArgs: process.env.BENCH_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [],
+  })
+  // Polled every 2 ms: the figure is a start time of a few hundred ms.
+  const readyMs = await service.waitUntilReady({ timeoutMs: options.timeoutMs, intervalMs: 2 })
+  return Object.assign(service, { readyMs, rssMb: () => rssMb(service.child.pid!) })
 }

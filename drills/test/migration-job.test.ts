@@ -3,8 +3,8 @@
 // replicas started with MIGRATE_ON_START=false stay unready until it has; during a
 // rolling deploy, replicas of the previous version stay ready and keep serving when
 // the ledger holds migrations newer than their code.
-import { spawn } from 'node:child_process'
 import { readMigrationFolder } from '@app/migrations'
+import { startProcess } from '@app/testkit'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import {
   bootstrappedDatabase,
@@ -40,25 +40,19 @@ afterAll(async () => {
 })
 
 /** `node dist/migrate.js` in `dir`, as a Kubernetes Job runs it: its exit code and output. */
-function runMigrateEntry(
+async function runMigrateEntry(
   dir: string,
   env: Record<string, string>,
 ): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['dist/migrate.js'], {
-      cwd: dir,
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let output = ''
-    child.stdout.on('data', (chunk) => {
-      output += chunk
-    })
-    child.stderr.on('data', (chunk) => {
-      output += chunk
-    })
-    child.on('close', (code) => resolve({ code, output }))
+  const job = startProcess({
+    name: 'migrate',
+    command: process.execPath,
+    args: ['dist/migrate.js'],
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '', ...env },
   })
+  const { code } = await job.exited
+  return { code, output: job.lines.join('\n') }
 }
 
 async function ledgerSize(url: string): Promise<number> {

@@ -8,13 +8,12 @@ import { generateKeyPairSync } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { createScratchDatabase, type ScratchDatabase } from '@app/db'
-import { freePort } from '@app/db/embedded'
 import { runtimeUrl } from '@app/migrations/authoring'
+import { freePort, type ServiceProcess, startService } from '@app/testkit'
 import pg from 'pg'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, expect, inject, test } from 'vitest'
 import { launchChromium } from './support/browser.js'
-import { type ServiceProcess, startService } from './support/service-process.js'
 import { authorize, execute, openDocs } from './support/swagger-ui.js'
 
 /** auth's signing key: it starts with none only under DEV_SECRETS_DIR. */
@@ -66,26 +65,28 @@ beforeAll(async () => {
   authPublicUrl = `http://localhost:${authPort}`
   // The template is migrated, so nothing is left to apply: the runtime roles' URLs are all they need.
   const urlAs = (name: 'auth' | 'billing') => runtimeUrl(database.url, { name }, {})
-  // Together (billing reaches auth only on requests); each kept as soon as it runs, so afterAll stops it.
-  const [authStarted, billingStarted] = await Promise.allSettled([
-    startService('auth', {
-      port: authPort,
-      env: {
-        DATABASE_URL: urlAs('auth'),
-        AUTH_CORS_ORIGINS: `http://127.0.0.1:${billingPort}`,
-        AUTH_JWT_PRIVATE_KEY: signingKeyPem(),
-      },
-    }),
-    startService('billing', {
-      port: billingPort,
-      env: { DATABASE_URL: urlAs('billing'), AUTH_URL: authUrl, AUTH_PUBLIC_URL: authPublicUrl },
-    }),
-  ])
-  if (authStarted.status === 'fulfilled') auth = authStarted.value
-  if (billingStarted.status === 'fulfilled') billing = billingStarted.value
-  for (const started of [authStarted, billingStarted]) {
-    if (started.status === 'rejected') throw started.reason
-  }
+  // Both started before either is awaited (billing reaches auth only on requests); afterAll stops them.
+  auth = await startService({
+    service: 'auth',
+    port: authPort,
+    env: {
+      DATABASE_URL: urlAs('auth'),
+      LOG_LEVEL: 'warn',
+      AUTH_CORS_ORIGINS: `http://127.0.0.1:${billingPort}`,
+      AUTH_JWT_PRIVATE_KEY: signingKeyPem(),
+    },
+  })
+  billing = await startService({
+    service: 'billing',
+    port: billingPort,
+    env: {
+      DATABASE_URL: urlAs('billing'),
+      LOG_LEVEL: 'warn',
+      AUTH_URL: authUrl,
+      AUTH_PUBLIC_URL: authPublicUrl,
+    },
+  })
+  await Promise.all([auth.waitUntilReady(), billing.waitUntilReady()])
 
   context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
   context.on('request', (request) => requested.push(request.url()))
@@ -151,7 +152,7 @@ async function adminQuery<T extends pg.QueryResultRow>(text: string): Promise<T[
 }
 
 step("auth's page: register through Try it out on POST /auth/users", async () => {
-  await openDocs(authPage, `${auth.url}/docs`)
+  await openDocs(authPage, `${auth.baseUrl}/docs`)
   const { shownStatus, response, body } = await execute(authPage, 'POST', '/auth/users', user)
   expect(shownStatus, body).toBe('201')
   const created = (await response.json()) as { id: string; username: string }
@@ -172,7 +173,7 @@ step(
 
 step("billing's page: Authorize logs in at auth (its public URL, across origins)", async () => {
   billingPage = await watchedPage()
-  await openDocs(billingPage, `${billing.url}/docs`)
+  await openDocs(billingPage, `${billing.baseUrl}/docs`)
   const token = await authorize(billingPage, user, { screenshot: artifact('billing-authorize') })
   expect(token.url()).toBe(`${authPublicUrl}/auth/token`)
   expect(token.status()).toBe(200)
@@ -203,8 +204,8 @@ step("billing's page: create a plan, subscribe to it: 201 on the page, the row i
 
 step('the pages loaded everything from 127.0.0.1/localhost, with no script or console error', async () => {
   // Not vacuous: the recording saw both pages' assets and the cross-origin login.
-  expect(requested).toContain(`${auth.url}/docs/static/swagger-ui-bundle.js`)
-  expect(requested).toContain(`${billing.url}/docs/static/swagger-ui-bundle.js`)
+  expect(requested).toContain(`${auth.baseUrl}/docs/static/swagger-ui-bundle.js`)
+  expect(requested).toContain(`${billing.baseUrl}/docs/static/swagger-ui-bundle.js`)
   expect(requested).toContain(`${authPublicUrl}/auth/token`)
   const outside = requested.filter((url) => {
     const { protocol, hostname } = new URL(url)

@@ -7,7 +7,7 @@ import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { freePort } from '@app/db/embedded'
-import { startToolProcess, waitForTool } from './tool-process.js'
+import { startToolProcess, type ToolHandle, toolHandle, waitForTool } from './tool-process.js'
 
 const HAPROXY = '/usr/sbin/haproxy'
 
@@ -35,7 +35,8 @@ export interface HaproxyOptions {
  */
 export type ServerState = 'UP' | 'DOWN' | 'MAINT' | 'DRAIN' | 'NOLB' | (string & {})
 
-export interface Haproxy {
+/** logLines: request logs, server state changes and alerts; config: the generated haproxy.cfg. */
+export interface Haproxy extends ToolHandle {
   port(frontend: string): number
   /** http://127.0.0.1:<port of the frontend> */
   url(frontend: string): string
@@ -45,13 +46,6 @@ export interface Haproxy {
   waitForState(frontend: string, server: string, state: ServerState, timeoutMs?: number): Promise<void>
   /** A runtime API command (`disable server api/a`, `show servers state`, ...); its answer. */
   command(command: string): Promise<string>
-  /** Request logs, server state changes and alerts (its stderr), line by line. */
-  logLines: string[]
-  /** The generated haproxy.cfg, for a failing drill's message. */
-  config: string
-  readonly running: boolean
-  /** SIGTERM (HAProxy's immediate stop), waits for the exit, removes the temporary directory. */
-  stop(): Promise<void>
 }
 
 // Proxy and server names go into haproxy.cfg and come back in `show stat`'s CSV.
@@ -195,7 +189,7 @@ export async function startHaproxy(options: HaproxyOptions): Promise<Haproxy> {
       if (pending.length > 0) throw new Error(`first check pending: ${pending.map((row) => row.server)}`)
     })
   } catch (error) {
-    await proc.stop('SIGKILL')
+    await proc.kill()
     throw error
   }
 
@@ -207,7 +201,7 @@ export async function startHaproxy(options: HaproxyOptions): Promise<Haproxy> {
   const serverStates = async (frontend: string) =>
     Object.fromEntries((await servers(frontend)).map((row) => [row.server, row.status]))
 
-  return {
+  return toolHandle<Omit<Haproxy, keyof ToolHandle>>(proc, config, {
     port,
     url: (frontend) => `http://127.0.0.1:${port(frontend)}`,
     serverStates,
@@ -226,13 +220,5 @@ export async function startHaproxy(options: HaproxyOptions): Promise<Haproxy> {
       }
     },
     command: (command) => runtimeCommand(socket, command),
-    logLines: proc.lines,
-    config,
-    get running() {
-      return proc.running
-    },
-    async stop() {
-      await proc.stop('SIGTERM')
-    },
-  }
+  })
 }

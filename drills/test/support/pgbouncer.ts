@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { freePort } from '@app/db/embedded'
 import pg from 'pg'
-import { startToolProcess, waitForTool } from './tool-process.js'
+import { startToolProcess, type ToolHandle, toolHandle, waitForTool } from './tool-process.js'
 
 const PGBOUNCER = '/usr/sbin/pgbouncer'
 
@@ -34,7 +34,8 @@ export interface PgBouncerOptions {
   settings?: Record<string, string | number>
 }
 
-export interface PgBouncer {
+/** logLines: PgBouncer's log; config: the generated pgbouncer.ini. */
+export interface PgBouncer extends ToolHandle {
   port: number
   /** A connection URL through the pooler. */
   url(user: string, password: string, database: string): string
@@ -43,13 +44,6 @@ export interface PgBouncer {
    * PAUSE, ...), as its admin user. One statement; the console speaks only the simple protocol.
    */
   adminQuery<T extends pg.QueryResultRow = Record<string, string>>(sql: string): Promise<T[]>
-  /** PgBouncer's log (its stderr), line by line. */
-  logLines: string[]
-  /** The generated pgbouncer.ini, for a failing drill's message. */
-  config: string
-  readonly running: boolean
-  /** SIGTERM (PgBouncer's immediate shutdown), waits for the exit, removes the temporary directory. */
-  stop(): Promise<void>
 }
 
 // Names go into pgbouncer.ini unquoted; the drills' names (run prefix, hex) all fit.
@@ -126,21 +120,9 @@ export async function startPgBouncer(options: PgBouncerOptions): Promise<PgBounc
     // Ready once the admin console answers: listening, and the auth_file read.
     await waitForTool('pgbouncer', proc, () => adminQuery('SHOW VERSION'))
   } catch (error) {
-    await proc.stop('SIGKILL')
+    await proc.kill()
     throw error
   }
 
-  return {
-    port,
-    url,
-    adminQuery,
-    logLines: proc.lines,
-    config,
-    get running() {
-      return proc.running
-    },
-    async stop() {
-      await proc.stop('SIGTERM')
-    },
-  }
+  return toolHandle(proc, config, { port, url, adminQuery })
 }

@@ -2,42 +2,53 @@
 // few API steps every drill needs (register, log in).
 import { randomBytes } from 'node:crypto'
 import { expect } from 'vitest'
-import { service, serviceDatabase } from './databases.js'
+import { type ServiceName, service, serviceDatabase } from './databases.js'
 import { form, json, send } from './http.js'
 import { type ServiceProcess, type StartOptions, startReadyService } from './service-process.js'
 import type { SigningKey } from './tokens.js'
 
 type Extra = Partial<Pick<StartOptions, 'env' | 'port'>>
 
-export function authOptions(databaseUrl: string, key: SigningKey, extra: Extra = {}): StartOptions {
+function serviceOptions(
+  name: ServiceName,
+  databaseUrl: string,
+  env: Record<string, string>,
+  extra: Extra,
+): StartOptions {
   return {
-    name: 'auth',
-    dir: service('auth').dir,
-    ...serviceDatabase(databaseUrl, 'auth'),
+    name,
+    dir: service(name).dir,
+    ...serviceDatabase(databaseUrl, name),
     ...(extra.port ? { port: extra.port } : {}),
-    env: {
-      AUTH_JWT_PRIVATE_KEY: key.pem,
-      // The drills log in far more often than people do; the brute-force drill sets its own limit.
-      AUTH_TOKEN_RATE_LIMIT_MAX: '1000000',
-      ...extra.env,
-    },
+    env: { ...env, ...extra.env },
   }
 }
 
+export function authOptions(databaseUrl: string, key: SigningKey, extra: Extra = {}): StartOptions {
+  return serviceOptions(
+    'auth',
+    databaseUrl,
+    {
+      AUTH_JWT_PRIVATE_KEY: key.pem,
+      // The drills log in far more often than people do; the brute-force drill sets its own limit.
+      AUTH_TOKEN_RATE_LIMIT_MAX: '1000000',
+    },
+    extra,
+  )
+}
+
 export function billingOptions(databaseUrl: string, authUrl: string, extra: Extra = {}): StartOptions {
-  return {
-    name: 'billing',
-    dir: service('billing').dir,
-    ...serviceDatabase(databaseUrl, 'billing'),
-    ...(extra.port ? { port: extra.port } : {}),
-    env: {
+  return serviceOptions(
+    'billing',
+    databaseUrl,
+    {
       AUTH_URL: authUrl,
       // A 2-core machine busy with the drills (and other suites) must not turn a slow
       // answer from auth into a 503 that the drill would blame on its input.
       AUTH_TIMEOUT_MS: '30000',
-      ...extra.env,
     },
-  }
+    extra,
+  )
 }
 
 export function startAuth(databaseUrl: string, key: SigningKey, extra: Extra = {}): Promise<ServiceProcess> {

@@ -1,21 +1,14 @@
-// A system daemon (pgbouncer, haproxy) run by a drill in the foreground as its child:
-// output kept line by line, stopped by the drill, killed by killLeftovers after a
-// failed one, and killed by the kernel if the test worker itself dies.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+// A system daemon (pgbouncer, haproxy) run by a drill in the foreground as its child
+// (@app/testkit's startProcess): output kept line by line, stopped by the drill,
+// killed by killLeftovers after a failed one, and killed by the kernel if the test
+// worker itself dies.
+import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { userInfo } from 'node:os'
-import { createInterface } from 'node:readline'
-import { type Exit, registerLeftover } from './service-process.js'
+import path from 'node:path'
+import { type KeptProcess, startProcess } from '@app/testkit'
 
-export interface ToolProcess {
-  child: ChildProcess
-  /** stdout and stderr, line by line, as written. */
-  lines: string[]
-  exited: Promise<Exit>
-  readonly running: boolean
-  /** Sends `signal`, then SIGKILL if it is still running after `graceMs`; resolves once it has exited. */
-  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<Exit>
-}
+export type ToolProcess = KeptProcess
 
 export interface ToolOptions {
   command: string
@@ -46,52 +39,40 @@ function commandLine(options: ToolOptions): [string, string[]] {
 
 export function startToolProcess(options: ToolOptions): ToolProcess {
   const [command, args] = commandLine(options)
-  const child = spawn(command, args, {
+  return startProcess({
+    name: path.basename(options.command),
+    command,
+    args,
     cwd: options.cwd,
     env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
-    stdio: ['ignore', 'pipe', 'pipe'],
   })
-  const lines: string[] = []
-  const closed: Promise<void>[] = []
-  for (const stream of [child.stdout!, child.stderr!]) {
-    const reader = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY })
-    reader.on('line', (line) => lines.push(line))
-    closed.push(new Promise((resolve) => reader.once('close', resolve)))
-  }
-  // A failed spawn emits 'error' and no 'exit'; both settle `exited`.
-  const exited = new Promise<Exit>((resolve) => {
-    child.once('error', (error) => {
-      lines.push(`spawn ${command} failed: ${error.message}`)
-      resolve({ code: null, signal: null })
-    })
-    child.once('exit', (code, signal) => {
-      void Promise.all(closed).then(() => resolve({ code, signal }))
-    })
-  })
-  const running = () => child.exitCode === null && child.signalCode === null && child.pid !== undefined
-  const unregister = registerLeftover(() => {
-    if (running()) child.kill('SIGKILL')
-    return exited
-  })
-  void exited.then(unregister)
-  return {
-    child,
-    lines,
-    exited,
+}
+
+/** What a drill does with any tool it started, whatever the tool. */
+export interface ToolHandle {
+  /** Its log (stderr: requests, state changes, alerts), line by line. */
+  logLines: string[]
+  /** The generated configuration, for a failing drill's message. */
+  config: string
+  readonly running: boolean
+  /** SIGTERM (the tool's immediate stop), SIGKILL after 5 s; resolves once it has exited. */
+  stop(): Promise<void>
+}
+
+/** The tool's own members (`own`) and the ToolHandle ones, over `proc`. */
+export function toolHandle<T extends object>(proc: ToolProcess, config: string, own: T): T & ToolHandle {
+  const handle: ToolHandle = {
+    logLines: proc.lines,
+    config,
     get running() {
-      return running()
+      return proc.running
     },
-    async stop(signal = 'SIGTERM', graceMs = 5_000) {
-      if (!running()) return exited
-      child.kill(signal)
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
-      try {
-        return await exited
-      } finally {
-        clearTimeout(timer)
-      }
+    async stop() {
+      await proc.stop({ graceMs: 5_000 })
     },
   }
+  // Object.assign onto `handle` keeps its `running` getter live.
+  return Object.assign(handle, own)
 }
 
 /** Polls `attempt` until it resolves; fails with the tool's output if it exits or `timeoutMs` passes. */

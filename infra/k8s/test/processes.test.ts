@@ -5,14 +5,21 @@
 // Job's environment; Debian's PgBouncer loads the rendered pgbouncer.ini with the
 // files its init container writes. Databases stand in as closed ports: what is
 // tested is the configuration, not PostgreSQL.
-import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { generateKeyPairSync } from 'node:crypto'
 import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir, userInfo } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import { parseMetrics, sampleValue } from '@app/testkit'
+import {
+  freePort,
+  killLeftovers,
+  parseMetrics,
+  SERVICE_START_COMMAND,
+  sampleValue,
+  startProcess,
+  startService,
+} from '@app/testkit'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { baseName, environment, parsePostgresUrl } from './support/invariants.js'
@@ -22,27 +29,15 @@ import { readRepoFile, serviceNames } from './support/repository.js'
 const exec = promisify(execFile)
 let objects: K8sObject[]
 let workdir: string
-const children: ChildProcess[] = []
 
 beforeAll(async () => {
   objects = await render('dev')
   workdir = mkdtempSync(path.join(tmpdir(), 'k8s-processes-'))
 })
-afterAll(() => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')
+afterAll(async () => {
+  await killLeftovers()
   rmSync(workdir, { recursive: true, force: true })
 })
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 /** The dev overlay's example Secret values, by `<secret NAME KEY>` as environment() writes them. */
 function exampleSecrets(): Map<string, string> {
@@ -78,18 +73,14 @@ function imageCommand(): string[] {
   return JSON.parse(/^CMD (.+)$/m.exec(dockerfile.slice(dockerfile.lastIndexOf('\nFROM ')))![1]!)
 }
 
+/** A container's command, as the kubelet runs it: that environment and nothing else but PATH. */
 function start(command: string[], options: { cwd: string; env: Record<string, string> }) {
-  const child = spawn(command[0]!, command.slice(1), {
+  return startProcess({
+    command: command[0]!,
+    args: command.slice(1),
     cwd: options.cwd,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
   })
-  children.push(child)
-  let output = ''
-  child.stdout!.on('data', (chunk) => (output += chunk))
-  child.stderr!.on('data', (chunk) => (output += chunk))
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  return { child, exited, output: () => output }
 }
 
 async function get(port: number, urlPath: string): Promise<{ status: number; body: string }> {
@@ -116,15 +107,17 @@ describe.each(serviceNames())('%s, as its Deployment runs it', (service) => {
       writeFileSync(path.join(keys, 'current.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }))
       env.AUTH_JWT_KEYS_DIR = keys
     }
-    const proc = start(imageCommand(), { cwd: path.join(repoRoot, 'services', service), env })
+    // The image's command is the one every service process is started with.
+    expect(imageCommand()).toEqual([...SERVICE_START_COMMAND])
+    const proc = await startService({ dir: path.join(repoRoot, 'services', service), env, port })
 
     let health = { status: 0, body: '' }
     for (let i = 0; i < 100 && health.status !== 200; i++) {
-      if (proc.child.exitCode !== null) throw new Error(`${service} exited: ${proc.output()}`)
+      if (!proc.running) throw new Error(`${service} exited: ${proc.lines.join('\n')}`)
       health = await get(port, '/healthz').catch(() => health)
       if (health.status !== 200) await new Promise((resolve) => setTimeout(resolve, 100))
     }
-    expect(health.status, proc.output()).toBe(200)
+    expect(health.status, proc.lines.join('\n')).toBe(200)
 
     for (const probe of ['startupProbe', 'livenessProbe'])
       expect((await get(port, container[probe].httpGet.path)).status).toBe(200)
@@ -165,8 +158,7 @@ describe.each(serviceNames())('%s, as its Deployment runs it', (service) => {
     expect(sampleValue(after, 'db_pool_connections_in_use', {})).toBe(0)
 
     const started = Date.now()
-    proc.child.kill('SIGTERM')
-    expect(await proc.exited).toBe(0)
+    expect(await proc.stop()).toEqual({ code: 0, signal: null })
     expect(Date.now() - started).toBeLessThan(pod.terminationGracePeriodSeconds * 1000)
   })
 
@@ -176,9 +168,10 @@ describe.each(serviceNames())('%s, as its Deployment runs it', (service) => {
     env.MIGRATION_DATABASE_URL = toClosedPort(env.MIGRATION_DATABASE_URL!, await freePort())
     env.DB_CONNECT_TIMEOUT_MS = '500'
     const proc = start(container.command, { cwd: path.join(repoRoot, 'services', service), env })
-    expect(await proc.exited).toBe(1)
-    expect(proc.output()).not.toMatch(/invalid configuration/)
-    expect(proc.output()).toMatch(/ECONNREFUSED|not reachable/)
+    expect((await proc.exited).code).toBe(1)
+    const output = proc.lines.join('\n')
+    expect(output).not.toMatch(/invalid configuration/)
+    expect(output).toMatch(/ECONNREFUSED|not reachable/)
   })
 })
 
@@ -243,25 +236,24 @@ describe("PgBouncer with the rendered pgbouncer.ini and its init container's fil
     }
     let refused = ''
     for (let i = 0; i < 50; i++) {
-      if (proc.child.exitCode !== null) throw new Error(`pgbouncer exited: ${proc.output()}`)
+      if (!proc.running) throw new Error(`pgbouncer exited: ${proc.lines.join('\n')}`)
       refused = await connect('auth_app', 'not-the-password')
       if (!/ECONNREFUSED/.test(refused)) break
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
-    expect(refused, proc.output()).toMatch(/authentication failed/)
+    expect(refused, proc.lines.join('\n')).toMatch(/authentication failed/)
     const secrets = exampleSecrets()
     for (const service of serviceNames()) {
       // Past PgBouncer's own check (SCRAM against the userlist), stopped only by the
       // server that is not there.
       const admitted = await connect(`${service}_app`, secrets.get(`<secret ${service}-db-app password>`)!)
-      expect(admitted, proc.output()).not.toMatch(/authentication failed/)
+      expect(admitted, proc.lines.join('\n')).not.toMatch(/authentication failed/)
       expect(admitted).toBe('query_wait_timeout')
     }
     expect(await connect('postgres', 'postgres-dev-password')).toMatch(
       /authentication failed|not allowed|no such user/,
     )
-    proc.child.kill('SIGINT')
-    await proc.exited
-    expect(proc.output()).not.toMatch(/unknown parameter|syntax error|FATAL/)
+    await proc.stop({ signal: 'SIGINT' })
+    expect(proc.lines.join('\n')).not.toMatch(/unknown parameter|syntax error|FATAL/)
   })
 })

@@ -31,6 +31,7 @@ export {
   STATEMENT_BREAKPOINT,
   splitStatements,
 } from './folder.js'
+export { concurrentIndexName } from './invalid-index.js'
 export { LEDGER_TABLE, type LedgerRow, quoteIdent, readLedger } from './ledger.js'
 export { consoleLogger, type MigrationLogger, silentLogger } from './logger.js'
 export {
@@ -40,7 +41,6 @@ export {
   type MigrateResult,
   migrate,
 } from './migrate.js'
-export { concurrentIndexName } from './invalid-index.js'
 export { migrationsAppliedCheck, migrationsLedgerCount } from './readiness.js'
 export {
   type RollbackOptions,
@@ -48,12 +48,12 @@ export {
   type RolledBackMigration,
   rollback,
 } from './rollback.js'
+export { assertDirectConnection } from './schema-session.js'
 export {
   LOCK_TIMEOUT_DEFAULTS,
   type LockHolder,
   type LockTimeoutOptions,
   lockHolders,
 } from './schema-transaction.js'
-export { assertDirectConnection } from './schema-session.js'
 export { dropsSchema, type SqlToken, tokenize, touchesLedger } from './sql-guards.js'
 export { type StatusEntry, type StatusOptions, type StatusReport, status } from './status.js'

@@ -10,7 +10,7 @@ import type pg from 'pg'
 import { quoteIdent } from './ledger.js'
 import type { MigrationLogger } from './logger.js'
 
-const IDENT = String.raw`"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*`
+const IDENT = `"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*`
 
 const CREATE_CONCURRENTLY = new RegExp(
   String.raw`^CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?(${IDENT})\s+ON\b`,

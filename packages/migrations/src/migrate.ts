@@ -61,8 +61,11 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     const applied: AppliedMigration[] = []
     for (const { file } of comparison.migrations.filter((m) => m.state === 'pending')) {
       const durationMs = file.transactional
-        ? await retryOnLockTimeout(client, { schema, name: file.name, file: file.path }, { ...options, logger }, () =>
-            applyOne(client, schema, file, options),
+        ? await retryOnLockTimeout(
+            client,
+            { schema, name: file.name, file: file.path },
+            { ...options, logger },
+            () => applyOne(client, schema, file, options),
           )
         : await applyWithoutTransaction(client, schema, file, {
             ...options,
@@ -164,8 +167,10 @@ async function applyOne(
  * database when it does), so that statement is skipped rather than failing.
  */
 export function createsOwnSchema(statement: string, schema: string): boolean {
+  // Comment lines before it (a file's `-- migrate: no-transaction` marker) do not count.
+  const sql = statement.replace(/^(\s*--[^\n]*\n)+/, '').trim()
   const match = /^CREATE\s+SCHEMA\s+(?:IF\s+NOT\s+EXISTS\s+)?("(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)\s*;?$/i.exec(
-    statement.trim(),
+    sql,
   )
   if (!match) return false
   const raw = match[1]!

@@ -64,9 +64,10 @@ export async function runStatementByStatement(
       // A failed concurrent build leaves an INVALID index that every write would
       // still maintain: drop it now rather than at the next run.
       if (concurrentBuild) {
-        await dropInvalidLeftovers(client, schema, statement, { logger: options.logger, file: fileName }).catch(
-          () => {},
-        )
+        await dropInvalidLeftovers(client, schema, statement, {
+          logger: options.logger,
+          file: fileName,
+        }).catch(() => {})
       }
       if (error instanceof MigrationError || isLockTimeout(error)) throw error
       throw statementFailed({

@@ -221,23 +221,29 @@ async function rollbackWithoutTransaction(
   options: LockTimeoutOptions & { logger: MigrationLogger },
 ): Promise<number> {
   const started = performance.now()
-  await withSchemaSessionLock(client, schema, { name: step.downName, path: step.file.downPath }, options, async () => {
-    await assertStillNewest(client, schema, step)
-    await runStatementByStatement(
-      client,
-      {
-        schema,
-        fileName: step.downName,
-        filePath: step.file.downPath,
-        statements: step.statements,
-        outcome: (index) =>
-          index === 0
-            ? stillApplied(step)
-            : `${stillApplied(step)} Statements 1 to ${index} of ${step.downName} ran and stay (it has no transaction to roll back); the next rollback runs it again from its first statement.`,
-      },
-      options,
-    )
-    await client.query(`DELETE FROM ${ledgerTable(schema)} WHERE id = $1`, [step.row.id])
-  })
+  await withSchemaSessionLock(
+    client,
+    schema,
+    { name: step.downName, path: step.file.downPath },
+    options,
+    async () => {
+      await assertStillNewest(client, schema, step)
+      await runStatementByStatement(
+        client,
+        {
+          schema,
+          fileName: step.downName,
+          filePath: step.file.downPath,
+          statements: step.statements,
+          outcome: (index) =>
+            index === 0
+              ? stillApplied(step)
+              : `${stillApplied(step)} Statements 1 to ${index} of ${step.downName} ran and stay (it has no transaction to roll back); the next rollback runs it again from its first statement.`,
+        },
+        options,
+      )
+      await client.query(`DELETE FROM ${ledgerTable(schema)} WHERE id = $1`, [step.row.id])
+    },
+  )
   return performance.now() - started
 }

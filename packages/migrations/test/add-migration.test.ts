@@ -1,16 +1,23 @@
 // add-migration on a throwaway copy of a service (see fakeService): drizzle-kit
 // really runs, and each generated migration and down is applied and rolled back on
 // a real database as the service's role.
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { createScratchDatabase } from '@app/db'
 import { beforeAll, describe, expect, inject, test } from 'vitest'
-import { addMigration } from '../src/authoring/add-migration.js'
+import { addMigration, customMigrationTemplate } from '../src/authoring/add-migration.js'
 import { bootstrapServices } from '../src/authoring/bootstrap.js'
 import { writeDowns } from '../src/authoring/down-migrations.js'
 import { ownerUrl } from '../src/authoring/roles.js'
 import { UsageError } from '../src/authoring/workspace.js'
-import { migrate, readCatalog, readJournal, rollback } from '../src/index.js'
+import {
+  migrate,
+  readCatalog,
+  readJournal,
+  readMigrationFolder,
+  rollback,
+  runsWithoutTransaction,
+} from '../src/index.js'
 import { output } from '../src/testing/index.js'
 import { fakeService, otherServices } from './authoring-helpers.js'
 
@@ -36,7 +43,7 @@ beforeAll(async () => {
   return () => database.drop()
 })
 
-async function add(msg: string | undefined, options: { custom?: boolean } = {}) {
+async function add(msg: string | undefined, options: { custom?: boolean; noTransaction?: boolean } = {}) {
   const printed = output()
   const code = await addMigration({
     service,
@@ -111,31 +118,68 @@ describe('add-migration', () => {
     expect(folderState()).toEqual(before)
   })
 
-  test('prints DROP COLUMN and lossy type change warnings with their statements', async () => {
-    setModels(users(`username: varchar('username', { length: 16 }).notNull(),`))
-    const result = await add('shrink users')
-    expect(result.code).toBe(0)
-    const warnings = result.err.join('\n')
-    expect(warnings).toContain(`!! WARNING: 2 destructive change(s) in drizzle/${newestTag()}.sql`)
-    expect(warnings).toContain(
-      '!! DROP COLUMN: drops column auth.users.nickname and its data\n!!     ALTER TABLE "auth"."users" DROP COLUMN "nickname";',
+  test('an additive change passes: exit 0, nothing printed but what it wrote', async () => {
+    setModels(
+      users(`username: varchar('username', { length: 32 }).notNull(),
+  nickname: text('nickname'),
+  bio: text('bio'),`),
     )
-    expect(warnings).toContain('!! TYPE CHANGE: changes auth.users.username from varchar(32) to varchar(16)')
-    expect(warnings).toContain(
-      '!!     ALTER TABLE "auth"."users" ALTER COLUMN "username" SET DATA TYPE varchar(16);',
-    )
+    const result = await add('add bio')
+    expect(result.code, result.all()).toBe(0)
+    expect(result.err).toEqual([])
     await expectDownUndoesNewest()
   })
 
-  test('warns about NOT NULL without a default on an existing table', async () => {
+  test('squawk’s findings that matter under traffic are errors, each with its statement and fix: exit 1, the files stay', async () => {
+    setModels(users(`username: varchar('username', { length: 16 }).notNull(),`))
+    const result = await add('shrink users')
+    expect(result.code).toBe(1)
+    const tag = newestTag()
+    const printed = result.err.join('\n')
+    expect(printed).toContain(
+      `error: drizzle/${tag}.sql: ban-drop-column: Dropping a column may break existing clients.\n      ALTER TABLE "auth"."users" DROP COLUMN "nickname";\n    fix: The previous release's replicas may still read or write it`,
+    )
+    expect(printed).toContain('-- squawk-ignore ban-drop-column" right above the statement')
+    // A narrowing type change rewrites the table: the expand/contract steps to write instead.
+    expect(printed).toContain(
+      `error: drizzle/${tag}.sql: changing-column-type: Changing a column type requires an \`ACCESS EXCLUSIVE\` lock`,
+    )
+    expect(printed).toContain(
+      'release N (expand):   ALTER TABLE "auth"."users" ADD COLUMN "username_new" varchar(16);',
+    )
+    expect(printed).toContain('make check fails until then')
+    expect(existsSync(path.join(service.migrationsFolder, `${tag}.sql`))).toBe(true)
+    await expectDownUndoesNewest()
+  })
+
+  test('a NOT NULL column without a default: the expand/contract migrations to write instead', async () => {
     setModels(
       users(`username: varchar('username', { length: 16 }).notNull(),
   logins: integer('logins').notNull(),`),
     )
     const result = await add('count logins')
-    expect(result.code).toBe(0)
+    expect(result.code).toBe(1)
+    const printed = result.err.join('\n')
+    expect(printed).toContain(`drizzle/${newestTag()}.sql: adding-required-field:`)
+    expect(printed).toContain(
+      'release N (expand):   ALTER TABLE "auth"."users" ADD COLUMN "logins" integer;   (the model column without .notNull() for now)',
+    )
+    expect(printed).toContain(
+      'ALTER TABLE "auth"."users" ADD CONSTRAINT "users_logins_not_null" CHECK ("logins" IS NOT NULL) NOT VALID;',
+    )
+    expect(printed).toContain('ALTER TABLE "auth"."users" VALIDATE CONSTRAINT "users_logins_not_null";')
+    await expectDownUndoesNewest()
+  })
+
+  test('a widening type change without a rewrite is a warning only (the previous snapshot says what it was)', async () => {
+    setModels(
+      users(`username: varchar('username', { length: 48 }).notNull(),
+  logins: integer('logins').notNull(),`),
+    )
+    const result = await add('widen username')
+    expect(result.code, result.all()).toBe(0)
     expect(result.err.join('\n')).toContain(
-      '!! NOT NULL WITHOUT DEFAULT: adds NOT NULL column auth.users.logins to an existing table without a default',
+      `warning: drizzle/${newestTag()}.sql: changing-column-type: changes auth.users.username from varchar(16) to varchar(48): a widening PostgreSQL does without rewriting or scanning the table`,
     )
     await expectDownUndoesNewest()
   })
@@ -166,7 +210,7 @@ describe('add-migration', () => {
   ])('SQL that names %s is refused and removed', async (_case, extra, named) => {
     const before = folderState()
     setModels(
-      `${users(`username: varchar('username', { length: 16 }).notNull(),
+      `${users(`username: varchar('username', { length: 48 }).notNull(),
   logins: integer('logins').notNull(),`)}${extra}\n`,
     )
     const result = await add('reach out')
@@ -179,16 +223,39 @@ describe('add-migration', () => {
 
   test('--custom makes an empty migration whose down must be written by hand', async () => {
     setModels(
-      users(`username: varchar('username', { length: 16 }).notNull(),
+      users(`username: varchar('username', { length: 48 }).notNull(),
   logins: integer('logins').notNull(),`),
     )
     const result = await add('backfill logins', { custom: true })
-    expect(result.code).toBe(0)
+    expect(result.code, result.all()).toBe(0)
     const tag = newestTag()
-    expect(tag).toBe('0003_backfill_logins')
-    expect(existsSync(path.join(service.migrationsFolder, `${tag}.sql`))).toBe(true)
+    expect(tag).toBe('0005_backfill_logins')
+    const sql = readFileSync(path.join(service.migrationsFolder, `${tag}.sql`), 'utf8')
+    expect(sql).toBe(customMigrationTemplate('backfill logins', false))
+    expect(sql).toContain('make "-- migrate: no-transaction" the first line')
     expect(existsSync(path.join(service.migrationsFolder, `${tag}.down.sql`))).toBe(false)
     expect(result.out.join('\n')).toContain(`put the SQL that reverses it in drizzle/${tag}.down.sql`)
+  })
+
+  test('noTransaction writes a custom migration whose first line opts out of the transaction', async () => {
+    const result = await add('index users by logins', { noTransaction: true })
+    expect(result.code, result.all()).toBe(0)
+    const tag = newestTag()
+    const file = path.join(service.migrationsFolder, `${tag}.sql`)
+    const sql = readFileSync(file, 'utf8')
+    expect(sql.split('\n')[0]).toBe('-- migrate: no-transaction')
+    expect(runsWithoutTransaction(sql)).toBe(true)
+    expect(readMigrationFolder(service.migrationsFolder).at(-1)!.transactional).toBe(false)
+    // Filled in as the template says, it applies and rolls back statement by statement.
+    writeFileSync(
+      file,
+      `${sql}CREATE INDEX CONCURRENTLY IF NOT EXISTS "users_logins_idx" ON "auth"."users" ("logins");\n`,
+    )
+    writeFileSync(
+      path.join(service.migrationsFolder, `${tag}.down.sql`),
+      '-- migrate: no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS "auth"."users_logins_idx";\n',
+    )
+    await expectDownUndoesNewest()
   })
 
   test('write-downs restores a missing generated down and names the custom one that lacks its own', async () => {
@@ -199,6 +266,6 @@ describe('add-migration', () => {
     const report = await writeDowns(service.migrationsFolder, 'auth')
     expect(report.written).toEqual([down])
     expect(readFileSync(down, 'utf8')).toBe(content)
-    expect(report.missing).toEqual([path.join(service.migrationsFolder, '0003_backfill_logins.down.sql')])
+    expect(report.missing).toEqual([path.join(service.migrationsFolder, '0005_backfill_logins.down.sql')])
   })
 })

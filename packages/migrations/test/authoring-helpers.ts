@@ -9,7 +9,6 @@ import {
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import pg from 'pg'
 import { afterAll } from 'vitest'
 import { discoverServices, repoRoot, type ServiceInfo } from '../src/authoring/workspace.js'
 
@@ -37,19 +36,8 @@ export function fakeService(name: 'auth' | 'billing', models: string) {
 
 /** What a command printed, by stream. */
 
-export async function sql<T extends pg.QueryResultRow = Record<string, unknown>>(
-  url: string,
-  text: string,
-  params: unknown[] = [],
-): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    return (await client.query<T>(text, params)).rows
-  } finally {
-    await client.end()
-  }
-}
+/** One statement on its own connection. */
+export { query as sql } from './helpers.js'
 
 export const otherServices = (service: ServiceInfo) =>
   ['auth', 'billing'].filter((name) => name !== service.schema)

@@ -171,7 +171,9 @@ describe('check', () => {
       async () => {
         const result = await check(null)
         expect(result.failures).toBe(1)
-        expect(result.err).toContain(`${up}: names schema "billing" (billing.plans)`)
+        expect(result.err).toContain(
+          `${up}: names schema "billing" (relation billing.plans, another service's schema)`,
+        )
         expect(result.err).toContain('INSERT INTO billing.plans (name) SELECT username FROM "auth"."users";')
       },
     )
@@ -183,6 +185,51 @@ describe('check', () => {
         const result = await check(null)
         expect(result.failures).toBe(1)
         expect(result.err).toContain(`${down}: sets search_path to public`)
+      },
+    )
+  })
+
+  test('a statement unsafe under traffic fails with its fix; waived with a reason it passes, and the waiver is listed', async () => {
+    const up = path.join(service.migrationsFolder, '0001_add_bio.sql')
+    const index = 'CREATE INDEX "users_bio_idx" ON "auth"."users" ("bio");'
+    await withEdited(
+      up,
+      (text) => `${text}\n--> statement-breakpoint\n${index}`,
+      async () => {
+        const result = await check(null)
+        expect(result.failures).toBe(1)
+        expect(result.err).toContain(
+          `${up}: require-concurrent-index-creation: During normal index creation, table updates are blocked`,
+        )
+        expect(result.err).toContain(`      ${index}`)
+        expect(result.err).toContain('    fix: Writes to the table wait for the whole index build.')
+      },
+    )
+    await withEdited(
+      up,
+      (text) =>
+        `${text}\n--> statement-breakpoint\n-- No row yet: the table is created empty in 0000.\n-- squawk-ignore require-concurrent-index-creation\n${index}`,
+      async () => {
+        const result = await check(null)
+        expect(result.failures, result.err).toBe(0)
+        expect(result.out).toContain(
+          `auth: note: 0001_add_bio.sql waives require-concurrent-index-creation on "${index}": No row yet: the table is created empty in 0000.`,
+        )
+      },
+    )
+  })
+
+  test('a file marked no-transaction: each statement alone and re-runnable, or check fails', async () => {
+    const up = path.join(service.migrationsFolder, '0001_add_bio.sql')
+    await withEdited(
+      up,
+      (text) =>
+        `-- migrate: no-transaction\n${text}\n--> statement-breakpoint\nCREATE INDEX CONCURRENTLY "users_bio_idx" ON "auth"."users" ("bio"); SELECT 1;`,
+      async () => {
+        const result = await check(null)
+        expect(result.failures).toBe(1)
+        expect(result.err).toContain(`${up}: prefer-robust-stmts: Missing \`IF NOT EXISTS\``)
+        expect(result.err).toContain(`${up}: one-statement-per-step: 2 statements between two breakpoints`)
       },
     )
   })

@@ -1,8 +1,7 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { createScratchDatabase, type ScratchDatabase } from '@app/db'
-import pg from 'pg'
+import { createScratchDatabase, queryOnce as query, type ScratchDatabase } from '@app/db'
 import { afterAll, inject } from 'vitest'
 
 /** A database of this test file's own, dropped after the file. */
@@ -17,19 +16,7 @@ export function tempFolder(name: string): string {
   return path.join(mkdtempSync(path.join(tmpdir(), 'migrations-')), name)
 }
 
-export async function query<T extends pg.QueryResultRow = Record<string, unknown>>(
-  url: string,
-  sql: string,
-  params: unknown[] = [],
-): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    return (await client.query<T>(sql, params)).rows
-  } finally {
-    await client.end()
-  }
-}
+export { query }
 
 /** Tables and other relations in a schema, by name. */
 export async function relationsIn(url: string, schema: string): Promise<string[]> {

@@ -1,10 +1,18 @@
 // What every ops command gets: its options (from --flags, or from OPS_* variables,
-// which is how the Makefile passes svc=, msg= and steps= without a shell ever
-// parsing them), the environment, and where to print.
+// which is how the Makefile passes svc=, msg=, steps=, name= and port= without a
+// shell ever parsing them), the environment, and where to print.
 import type { Env } from '@app/migrations/authoring'
 
 export interface CommandContext {
-  options: { svc?: string; msg?: string; steps?: string; custom?: boolean }
+  options: {
+    svc?: string
+    msg?: string
+    steps?: string
+    custom?: boolean
+    noTransaction?: boolean
+    name?: string
+    port?: string
+  }
   env: Env
   out: (line: string) => void
   err: (line: string) => void

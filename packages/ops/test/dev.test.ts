@@ -6,9 +6,23 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { createScratchDatabase, type ScratchDatabase } from '@app/db'
 import { freePort } from '@app/db/embedded'
+import { discoverServices } from '@app/migrations/authoring'
 import { cleanEnv, descendants, MakeJob, make, withoutDocker } from '@app/testkit'
 import pg from 'pg'
 import { afterEach, beforeAll, describe, expect, inject, test } from 'vitest'
+
+const services = discoverServices().map((s) => s.name)
+
+/** Free ports for the services besides auth and billing (make new-service adds them), by name. */
+async function otherPorts(): Promise<Record<string, number>> {
+  const ports: Record<string, number> = {}
+  for (const name of services) if (name !== 'auth' && name !== 'billing') ports[name] = await freePort()
+  return ports
+}
+const portVariables = (ports: Record<string, number>) =>
+  Object.fromEntries(
+    Object.entries(ports).map(([name, port]) => [`${name.toUpperCase()}_PORT`, String(port)]),
+  )
 
 const jobs: MakeJob[] = []
 function start(args: string[], env: NodeJS.ProcessEnv): MakeJob {
@@ -55,6 +69,7 @@ describe('make dev on an empty machine state (embedded PostgreSQL)', () => {
       DEV_DB_PORT: String(ports.db),
       AUTH_PORT: String(ports.auth),
       BILLING_PORT: String(ports.billing),
+      ...portVariables(await otherPorts()),
     })
     return () => rmSync(parent, { recursive: true, force: true })
   })
@@ -77,7 +92,7 @@ describe('make dev on an empty machine state (embedded PostgreSQL)', () => {
     )
     expect(dev.output).not.toContain('-dev-password')
     expect(dev.output).not.toContain('postgres:postgres@')
-    expect(started).toContain(
+    expect(started.find((line) => line.startsWith('ready: '))).toContain(
       `ready: http://127.0.0.1:${ports.auth}/docs (auth)  http://127.0.0.1:${ports.billing}/docs (billing)`,
     )
     // The services' JSON logs arrive readable, behind their names.
@@ -136,13 +151,13 @@ describe('make dev and make run on an admin DATABASE_URL', () => {
   })
 
   test('services own their tables and see only their own URL; when one dies, everything stops', async () => {
-    const ports = { auth: await freePort(), billing: await freePort() }
+    const ports: Record<string, number> = {
+      auth: await freePort(),
+      billing: await freePort(),
+      ...(await otherPorts()),
+    }
     // On make's command line this time: make hands its command line down in MAKEFLAGS too.
-    const dev = start(['dev', `DATABASE_URL=${database.url}`], {
-      ...cleanEnv(),
-      AUTH_PORT: String(ports.auth),
-      BILLING_PORT: String(ports.billing),
-    })
+    const dev = start(['dev', `DATABASE_URL=${database.url}`], { ...cleanEnv(), ...portVariables(ports) })
     await dev.waitFor(/^dev\s+ready: /m)
     expect(devLines(dev.output)).toContain(
       `database ${database.url.replace(/:[^:@/]*@/, ':***@')} (from DATABASE_URL)`,
@@ -159,7 +174,7 @@ describe('make dev and make run on an admin DATABASE_URL', () => {
     for (const row of rows) expect(row.tableowner).toBe(row.schemaname)
 
     const servers = (await descendants(dev.child.pid!)).filter((p) => p.args.endsWith('dist/server.js'))
-    expect(servers).toHaveLength(2)
+    expect(servers).toHaveLength(services.length)
     const environments = servers.map((p) =>
       Object.fromEntries(
         readFileSync(`/proc/${p.pid}/environ`, 'utf8')
@@ -170,18 +185,15 @@ describe('make dev and make run on an admin DATABASE_URL', () => {
     )
     const urls = environments.map((e) => new URL(e.DATABASE_URL!))
     // Requests as the runtime role, migrations as the schema's owner, and no other credential.
-    expect(urls.map((u) => u.username).sort()).toEqual(['auth_app', 'billing_app'])
-    expect(environments.map((e) => new URL(e.MIGRATION_DATABASE_URL!).username).sort()).toEqual([
-      'auth',
-      'billing',
-    ])
+    expect(urls.map((u) => u.username).sort()).toEqual(services.map((s) => `${s}_app`))
+    expect(environments.map((e) => new URL(e.MIGRATION_DATABASE_URL!).username).sort()).toEqual(services)
     for (const [i, e] of environments.entries()) {
       const others = Object.entries(e).filter(
         ([key, value]) => !/^(MIGRATION_)?DATABASE_URL$/.test(key) && /postgres(ql)?:\/\//.test(value),
       )
       expect(others).toEqual([])
       expect(Object.keys(e).filter((key) => /^PG|_DB_PASSWORD$|^OPS_/.test(key))).toEqual([])
-      expect(e.PORT).toBe(String(urls[i]!.username === 'auth_app' ? ports.auth : ports.billing))
+      expect(e.PORT).toBe(String(ports[urls[i]!.username.replace(/_app$/, '')]))
     }
 
     const auth = servers[urls.findIndex((u) => u.username === 'auth_app')]!
@@ -191,7 +203,7 @@ describe('make dev and make run on an admin DATABASE_URL', () => {
     const lines = devLines(dev.output)
     expect(lines).toContain('auth stopped on its own (killed by SIGKILL): stopping everything')
     expect(lines).toContain('billing: stopped (exit code 0)')
-    expect(await refused(ports.billing)).toBe(true)
+    expect(await refused(ports.billing!)).toBe(true)
   })
 
   test('make run starts instances side by side, each on its PORT', async () => {

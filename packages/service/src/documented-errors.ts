@@ -41,7 +41,8 @@ export function documentKitErrors(app: FastifyInstance, options: { bearerSecurit
     }
     if (!ALWAYS_OPEN.test(route.url)) codes.push(...SERVER_ERRORS)
     if (codes.length === 0) return
-    const response = (schema.response ??= {})
+    schema.response ??= {}
+    const response = schema.response
     for (const status of new Set(codes.map((code) => KIT_ERRORS[code].status))) {
       response[status] = withCodes(
         response[status],

@@ -1,3 +1,11 @@
+export { bearerAuthPlugin, type Caller, callerOf } from './bearer/bearer-auth.js'
+export { type RemoteKeysOptions, remoteSigningKeys } from './bearer/remote-keys.js'
+export {
+  createTokenVerifier,
+  type TokenVerifier,
+  type TokenVerifierOptions,
+  type VerifiedToken,
+} from './bearer/token-verifier.js'
 export {
   ConfigError,
   loadEnv,
@@ -9,14 +17,6 @@ export {
 export { createServiceApp, type ServiceApp, type ServiceAppOptions } from './create-app.js'
 export type { Db } from './database-plugin.js'
 export type { DocsOptions } from './docs.js'
-export { type Caller, bearerAuthPlugin, callerOf } from './bearer/bearer-auth.js'
-export { type RemoteKeysOptions, remoteSigningKeys } from './bearer/remote-keys.js'
-export {
-  createTokenVerifier,
-  type TokenVerifier,
-  type TokenVerifierOptions,
-  type VerifiedToken,
-} from './bearer/token-verifier.js'
 export {
   defineErrors,
   type ErrorDefinition,

@@ -1,9 +1,13 @@
 // What a service's tests need: the run's PostgreSQL (testRunSetup, from @app/db),
 // template databases where the services' roles were bootstrapped and their
-// migrations applied as those roles, the up/down/up round trip, the Makefile's
-// verbs run as a user runs them, and /metrics read back as samples.
+// migrations applied as those roles, the up/down/up round trip, services as real
+// processes (startService), the Makefile's verbs run as a user runs them,
+// /metrics read back as samples, and auth's tokens without auth (startJwksServer).
+// The OpenAPI contract checks: @app/testkit/contract.
+export { freePort } from '@app/db/embedded'
 export { type TestRun, testRunSetup } from '@app/db/test-run'
 export { output } from '@app/migrations/testing'
+export { describeExit, SERVICE_START_COMMAND } from '@app/process'
 export {
   cleanEnv,
   descendants,
@@ -15,4 +19,24 @@ export {
 } from './make.js'
 export { type MetricSample, parseMetrics, type ScrapedMetrics, sampleValue } from './metrics-text.js'
 export { migrationsRoundTrip } from './migrations-roundtrip.js'
+export {
+  type Exit,
+  type KeptProcess,
+  killLeftovers,
+  type LogEntry,
+  parseLog,
+  type ServiceProcess,
+  type StartServiceOptions,
+  startProcess,
+  startReadyService,
+  startService,
+} from './service-process.js'
 export { prepareServiceTemplate } from './service-templates.js'
+export {
+  createSigningKey,
+  type JwksServer,
+  type SigningKey,
+  signToken,
+  startJwksServer,
+  type TokenClaims,
+} from './signing-keys.js'

@@ -61,9 +61,14 @@ export interface MakeResult {
   stderr: string
 }
 
-export function make(args: string[], env: NodeJS.ProcessEnv = cleanEnv()): Promise<MakeResult> {
+/** `cwd`: another checkout (a copy of the repository a test changes), by default this one. */
+export function make(
+  args: string[],
+  env: NodeJS.ProcessEnv = cleanEnv(),
+  cwd = repoRoot(),
+): Promise<MakeResult> {
   return new Promise((resolve) => {
-    execFile('make', args, { cwd: repoRoot(), env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile('make', args, { cwd, env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0
       resolve({ code, stdout, stderr })
     })
@@ -81,9 +86,9 @@ export class MakeJob {
   output = ''
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 
-  constructor(args: string[], env: NodeJS.ProcessEnv) {
+  constructor(args: string[], env: NodeJS.ProcessEnv, cwd = repoRoot()) {
     this.child = spawn('make', args, {
-      cwd: repoRoot(),
+      cwd,
       env,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],

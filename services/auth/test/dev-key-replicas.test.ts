@@ -3,83 +3,54 @@
 // development key. One key must come out of it, or replicas reject each other's
 // tokens. The key is loaded (and logged with its kid) before the database is
 // needed, so none is given: the processes wait for it until they are stopped.
-import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { freePort } from '@app/db/embedded'
+import { freePort, killLeftovers, type LogEntry, type ServiceProcess, startService } from '@app/testkit'
 import { afterAll, expect, test } from 'vitest'
 import { parseSigningKey } from '../src/tokens/key-pem.js'
 import { toSigningKey } from '../src/tokens/signing-key.js'
 
 const REPLICAS = 4
-const entry = path.resolve(import.meta.dirname, '..', 'dist', 'server.js')
+const dir = path.resolve(import.meta.dirname, '..')
 
-interface Replica {
-  child: ChildProcess
-  lines: string[]
-  exited: Promise<void>
-}
+afterAll(() => killLeftovers())
 
-const replicas: Replica[] = []
-afterAll(async () => {
-  for (const { child } of replicas)
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
-  await Promise.all(replicas.map((replica) => replica.exited))
-})
-
-async function startReplica(secrets: string, port: number): Promise<Replica> {
-  const child = spawn(process.execPath, [entry], {
+async function startReplica(secrets: string): Promise<ServiceProcess> {
+  return startService({
+    dir,
     env: {
-      PATH: process.env.PATH,
       // Nothing listens there: the process logs its keys, then keeps retrying.
       DATABASE_URL: `postgres://auth:unused@127.0.0.1:${await freePort()}/app`,
       DB_CONNECT_TIMEOUT_MS: '60000',
-      PORT: String(port),
-      HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
       DEV_SECRETS_DIR: secrets,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   })
-  const lines: string[] = []
-  for (const stream of [child.stdout!, child.stderr!]) {
-    stream.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)))
-  }
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  const replica = { child, lines, exited }
-  replicas.push(replica)
-  return replica
 }
 
 /** The first log entry of a replica that `matches`, once it has written it. */
-async function logged(replica: Replica, matches: (msg: string) => boolean): Promise<Record<string, unknown>> {
+async function logged(replica: ServiceProcess, matches: (msg: string) => boolean): Promise<LogEntry> {
   const deadline = Date.now() + 30_000
   for (;;) {
-    const entry = replica.lines
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line))
-      .find((entry) => typeof entry.msg === 'string' && matches(entry.msg))
+    const entry = replica.logEntries().find((entry) => typeof entry.msg === 'string' && matches(entry.msg))
     if (entry) return entry
-    if (replica.child.exitCode !== null || Date.now() > deadline) {
+    if (!replica.running || Date.now() > deadline) {
       throw new Error(`auth did not log it (exit ${replica.child.exitCode}):\n${replica.lines.join('\n')}`)
     }
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
 }
 
-const loadedKeys = (replica: Replica) =>
+const loadedKeys = (replica: ServiceProcess) =>
   logged(replica, (msg) => msg.startsWith('auth: token keys loaded')).then(({ kid, source }) => ({
     kid,
     source,
   }))
 
 test('replicas starting together create one development key and all sign with it', async () => {
-  if (!existsSync(entry))
-    throw new Error(`${entry} is missing: build auth first (pnpm --filter @app/auth build)`)
   const secrets = path.join(mkdtempSync(path.join(tmpdir(), 'dev-secrets-')), 'secrets')
-  const ports = await Promise.all(Array.from({ length: REPLICAS }, () => freePort()))
-  const started = await Promise.all(ports.map((port) => startReplica(secrets, port)))
+  const started = await Promise.all(Array.from({ length: REPLICAS }, () => startReplica(secrets)))
   const keys = await Promise.all(started.map(loadedKeys))
 
   expect(readdirSync(secrets)).toEqual(['auth-jwt-signing-key.pem'])

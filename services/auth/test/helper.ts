@@ -7,7 +7,6 @@ import { createScratchDatabase } from '@app/db'
 import { runtimeUrl } from '@app/migrations/authoring'
 import { loggerOptions } from '@app/service'
 import type { LightMyRequestResponse } from 'fastify'
-import pg from 'pg'
 import { afterAll, expect, inject } from 'vitest'
 import { type AuthApp, buildApp } from '../src/app.js'
 import { type AuthConfig, loadConfig } from '../src/config.js'
@@ -70,19 +69,7 @@ export async function buildTestApp(
 }
 
 /** Runs SQL as the superuser on the test's database (bypassing the app). */
-export async function sql<T extends pg.QueryResultRow = Record<string, unknown>>(
-  adminUrl: string,
-  text: string,
-  values: unknown[] = [],
-): Promise<T[]> {
-  const client = new pg.Client({ connectionString: adminUrl })
-  await client.connect()
-  try {
-    return (await client.query<T>(text, values)).rows
-  } finally {
-    await client.end()
-  }
-}
+export { queryOnce as sql } from '@app/db'
 
 let counter = 0
 

@@ -1,72 +1,51 @@
 // auth's /metrics on the real process (node dist/server.js, as the image runs it),
 // started on a database that is bootstrapped but not migrated: it migrates at start,
 // and /metrics shows that run, the ledger, the pool, and each request it served.
-import { type ChildProcess, spawn } from 'node:child_process'
 import { generateKeyPairSync, randomUUID } from 'node:crypto'
-import { existsSync } from 'node:fs'
 import { createScratchDatabase } from '@app/db'
-import { freePort } from '@app/db/embedded'
 import { readMigrationFolder } from '@app/migrations'
 import { bootstrapServices, discoverServices, ownerUrl, runtimeUrl } from '@app/migrations/authoring'
-import { parseMetrics, type ScrapedMetrics, sampleValue } from '@app/testkit'
+import {
+  killLeftovers,
+  parseMetrics,
+  type ScrapedMetrics,
+  type ServiceProcess,
+  sampleValue,
+  startReadyService,
+} from '@app/testkit'
 import { afterAll, beforeAll, expect, inject, test } from 'vitest'
 import { newUser } from './helper.js'
 
 const auth = discoverServices().find((s) => s.name === 'auth')!
+let service: ServiceProcess
 let baseUrl: string
-let child: ChildProcess
-let output = ''
 
 beforeAll(async () => {
-  if (!existsSync(auth.entry)) throw new Error(`${auth.entry} is missing: pnpm --filter @app/auth build`)
   const run = inject('testRun')
   const database = await createScratchDatabase(run.adminUrl, { prefix: `${run.prefix}_auth_metrics` })
   await bootstrapServices(database.url, [auth], {})
-  const port = await freePort()
-  baseUrl = `http://127.0.0.1:${port}`
-  child = spawn(process.execPath, [auth.entry], {
+  service = await startReadyService({
+    dir: auth.dir,
     env: {
-      PATH: process.env.PATH,
       DATABASE_URL: runtimeUrl(database.url, auth, {}),
       MIGRATION_DATABASE_URL: ownerUrl(database.url, auth, {}),
-      PORT: String(port),
-      HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       AUTH_JWT_PRIVATE_KEY: generateKeyPairSync('ed25519')
         .privateKey.export({ format: 'pem', type: 'pkcs8' })
         .toString(),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   })
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  const collect = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-4000)
-  }
-  child.stdout!.on('data', collect)
-  child.stderr!.on('data', collect)
-  for (const deadline = Date.now() + 30_000; ; ) {
-    if (child.exitCode !== null) throw new Error(`auth exited with ${child.exitCode}:\n${output}`)
-    if (Date.now() > deadline) throw new Error(`auth not ready within 30 s:\n${output}`)
-    const ready = await fetch(`${baseUrl}/readyz`).then(
-      (response) => response.status === 200,
-      () => false,
-    )
-    if (ready) break
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
+  baseUrl = service.baseUrl
   return async () => {
-    if (child.exitCode === null) child.kill('SIGTERM')
-    await exited
+    await service.stop()
     await database.drop()
   }
 })
-afterAll(() => {
-  if (child?.exitCode === null) child.kill('SIGKILL')
-})
+afterAll(() => killLeftovers())
 
 async function scrape(): Promise<ScrapedMetrics> {
   const response = await fetch(`${baseUrl}/metrics`)
-  expect(response.status, output).toBe(200)
+  expect(response.status, service.lines.join('\n')).toBe(200)
   expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/)
   return parseMetrics(await response.text())
 }

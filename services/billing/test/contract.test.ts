@@ -1,55 +1,18 @@
-// The OpenAPI document as a contract client generators can use: Spectral's
-// spectral:oas ruleset finds no error (each remaining warning justified here), every
-// operation has a stable camelCase operationId, every published pattern is in the
-// regex subset every engine accepts, and the committed client types are what
-// openapi-typescript generates from this very document.
-import { type RulesetDefinition, Spectral } from '@stoplight/spectral-core'
-import { oas } from '@stoplight/spectral-rulesets'
-import openapiTS, { astToString } from 'openapi-typescript'
-import { beforeAll, expect, test } from 'vitest'
+// billing's OpenAPI document as a contract client generators can use (@app/testkit's
+// contractTests): Spectral's spectral:oas ruleset finds no error and only the
+// justified warnings, every operation keeps its camelCase operationId and has a
+// description, every published pattern is in the regex subset every engine accepts,
+// and the committed client types are what openapi-typescript generates from it.
+import { contractTests } from '@app/testkit/contract'
 import { buildTestApp } from './helper.js'
 
-interface Operation {
-  operationId?: string
-  description?: string
-}
-let document: { paths: Record<string, Record<string, Operation>> }
-beforeAll(async () => {
-  const { app } = await buildTestApp({ AUTH_URL: 'http://127.0.0.1:9' })
-  document = (await app.inject('/openapi.json')).json()
-})
-
-test('spectral:oas finds no error, and only the warnings justified here', async () => {
-  const spectral = new Spectral()
-  // What `extends: spectral:oas` means in a .spectral.yaml: the recommended rules.
-  spectral.setRuleset({ extends: [[oas as RulesetDefinition, 'recommended']] })
-  const results = await spectral.run(structuredClone(document))
-  const found = results.map(
-    (r) => `${['error', 'warn', 'info', 'hint'][r.severity]} ${r.code} ${r.path.join('.')}`,
-  )
-  expect(found.sort()).toEqual(
-    [
-      // OpenAPI's default server is `/`, the origin the document was fetched from:
-      // right wherever billing runs (localhost, compose, behind a load balancer),
-      // where any absolute URL would be wrong somewhere.
-      'warn oas3-api-servers ',
-      // No team address exists to publish; an invented one would be worse than none.
-      'warn info-contact info',
-    ].sort(),
-  )
-})
-
-test('every operation has a stable camelCase operationId and a description', () => {
-  const operations = Object.entries(document.paths).flatMap(([path, item]) =>
-    Object.entries(item).map(([method, operation]) => ({
-      route: `${method.toUpperCase()} ${path}`,
-      ...operation,
-    })),
-  )
-  // Generated clients name their methods after these: renaming one breaks them.
-  expect(Object.fromEntries(operations.map((o) => [o.route, o.operationId]))).toEqual({
-    'GET /healthz': 'checkLiveness',
-    'GET /readyz': 'checkReadiness',
+contractTests({
+  service: 'billing',
+  app: async () => (await buildTestApp({ AUTH_URL: 'http://127.0.0.1:9' })).app,
+  publishesPatterns: true,
+  // Besides the kit's checkLiveness and checkReadiness. Generated clients name their
+  // methods after these: renaming one breaks them.
+  operationIds: {
     'POST /billing/subscriptions': 'createPlan',
     'GET /billing/subscriptions': 'listPlans',
     'GET /billing/subscriptions/{id}': 'getPlan',
@@ -57,40 +20,5 @@ test('every operation has a stable camelCase operationId and a description', () 
     'GET /billing/user-subscriptions': 'listUserSubscriptions',
     'GET /billing/user-subscriptions/{id}': 'getUserSubscription',
     'POST /billing/user-subscriptions/{id}/cancel': 'cancelUserSubscription',
-  })
-  for (const operation of operations) {
-    expect(operation.operationId, operation.route).toMatch(/^[a-z][a-zA-Z0-9]*$/)
-    expect(operation.description?.trim(), operation.route).toBeTruthy()
-  }
-})
-
-// Constructs that ECMA-262, Python's re and common generators' engines (Go's RE2,
-// Java) do not all accept or do not read alike: Unicode properties, shorthand classes
-// (Unicode-aware in Python, ASCII in ECMA-262), \u escapes (not in RE2), lookaround,
-// named groups, backreferences, inline flags.
-const NON_PORTABLE = /\\[pPdDwWsSbBkuUcN1-9]|\(\?(?!:)/
-
-test('every published pattern uses the portable regex subset', () => {
-  const patterns = new Set<string>()
-  JSON.stringify(document, (key, value) => {
-    if (key === 'pattern' && typeof value === 'string') patterns.add(value)
-    return value
-  })
-  expect(patterns.size).toBeGreaterThan(0)
-  for (const pattern of patterns) {
-    expect(pattern).not.toMatch(NON_PORTABLE)
-    // Ajv compiles with the u flag; clients' engines have no such flag.
-    expect(() => [new RegExp(pattern), new RegExp(pattern, 'u')], pattern).not.toThrow()
-  }
-})
-
-test('client/openapi.d.ts is what openapi-typescript generates from this document', async () => {
-  const types = astToString(await openapiTS(structuredClone(document) as never, { silent: true }))
-  const header = `// billing's API as TypeScript types (for openapi-fetch), generated by openapi-typescript
-// from the document the service serves at /openapi.json. Do not edit: regenerate with
-//   pnpm --filter @app/billing exec vitest run test/contract.test.ts --update
-`
-  await expect(header + types, 'stale: regenerate with the command in its header').toMatchFileSnapshot(
-    '../client/openapi.d.ts',
-  )
+  },
 })

@@ -3,38 +3,20 @@
 // schema), real users, real logins, real tokens. Billing talks to it only over
 // HTTP, exactly as in production.
 import { randomUUID } from 'node:crypto'
+import type { ServiceProcess } from '@app/testkit'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { bearer, buildTestApp, countRows, createDatabase, type TestApp, type TestDatabase } from './helper.js'
-import { type AuthProcess, startAuth } from './support/auth-process.js'
+import { signUp, startAuth } from './support/auth-process.js'
 import { createSigningKey, signToken } from './support/key-server.js'
 
 let database: TestDatabase
-let auth: AuthProcess
+let auth: ServiceProcess
 let t: TestApp
 
 interface Account {
   id: string
   token: string
-}
-
-async function register(username: string): Promise<Account> {
-  const password = 'correct horse battery staple'
-  const created = await fetch(`${auth.url}/auth/users`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, email: `${username}@example.com`, password }),
-  })
-  expect(created.status).toBe(201)
-  const { id } = (await created.json()) as { id: string }
-  const login = await fetch(`${auth.url}/auth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ username, password, grant_type: 'password' }),
-  })
-  expect(login.status).toBe(200)
-  const { access_token: token } = (await login.json()) as { access_token: string }
-  return { id, token }
 }
 
 let alice: Account
@@ -43,9 +25,9 @@ let bob: Account
 beforeAll(async () => {
   database = await createDatabase()
   auth = await startAuth({ databaseUrl: database.authUrl })
-  t = await buildTestApp({ AUTH_URL: auth.url }, database)
-  alice = await register('alice')
-  bob = await register('bob')
+  t = await buildTestApp({ AUTH_URL: auth.baseUrl }, database)
+  alice = await signUp(auth, 'alice')
+  bob = await signUp(auth, 'bob')
 })
 afterAll(() => auth?.stop())
 
@@ -143,7 +125,7 @@ test('an unknown plan is 422 UNKNOWN_SUBSCRIPTION naming body.subscriptionId', a
 })
 
 test('a user auth no longer knows (disabled after login) is 422 UNKNOWN_USER, and nothing is written', async () => {
-  const carol = await register('carol')
+  const carol = await signUp(auth, 'carol')
   const planId = await newPlan('carol')
   // The token stays valid until it expires; auth now answers 404 for the user.
   const admin = new pg.Client({ connectionString: database.adminUrl })

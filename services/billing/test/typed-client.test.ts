@@ -4,13 +4,14 @@
 // the user check. Typecheck covers this file, so a contract change that breaks these
 // calls breaks the build, not only this test.
 import { randomUUID } from 'node:crypto'
+import type { ServiceProcess } from '@app/testkit'
 import createClient from 'openapi-fetch'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import type { paths } from '../client/openapi.js'
 import { buildTestApp, countRows, createDatabase, type TestApp } from './helper.js'
-import { type AuthProcess, startAuth } from './support/auth-process.js'
+import { signUp, startAuth } from './support/auth-process.js'
 
-let auth: AuthProcess
+let auth: ServiceProcess
 let t: TestApp
 let client: ReturnType<typeof createClient<paths>>
 let authorization: string
@@ -18,24 +19,10 @@ let authorization: string
 beforeAll(async () => {
   const database = await createDatabase()
   auth = await startAuth({ databaseUrl: database.authUrl })
-  t = await buildTestApp({ AUTH_URL: auth.url }, database)
+  t = await buildTestApp({ AUTH_URL: auth.baseUrl }, database)
   // The helper closes the app (and so the server) after the file.
   client = createClient<paths>({ baseUrl: await t.app.listen({ host: '127.0.0.1', port: 0 }) })
-  // auth's contract is not billing's: a plain form post for the token.
-  const username = `typed_${randomUUID().slice(0, 8)}`
-  const password = 'correct horse battery staple'
-  const registered = await fetch(`${auth.url}/auth/users`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, email: `${username}@example.com`, password }),
-  })
-  expect(registered.status).toBe(201)
-  const login = await fetch(`${auth.url}/auth/token`, {
-    method: 'POST',
-    body: new URLSearchParams({ username, password, grant_type: 'password' }),
-  })
-  expect(login.status).toBe(200)
-  authorization = `Bearer ${((await login.json()) as { access_token: string }).access_token}`
+  authorization = `Bearer ${(await signUp(auth, `typed_${randomUUID().slice(0, 8)}`)).token}`
 })
 afterAll(() => auth?.stop())
 

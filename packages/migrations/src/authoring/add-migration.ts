@@ -1,14 +1,18 @@
 // `make add-migration svc=auth msg="add nickname"`: drizzle-kit generate for one
-// service, then the down file, the isolation lint and destructive-change warnings.
-// A migration that names another schema is refused and removed again, with every
-// file drizzle-kit wrote, so nothing half-written stays behind.
+// service, then the down file, the isolation lint and the checks for live traffic
+// (squawk and the project's rules, with the expand/contract steps to write instead
+// of an unsafe change). A migration that names another schema is refused and
+// removed again, with every file drizzle-kit wrote, so nothing half-written stays
+// behind. One that is unsafe under traffic is kept (it is the starting point of the
+// fix, or gets a waiver) and the command exits 1: `make check` fails until it is
+// fixed or waived.
 import { spawn } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { journalPath, splitStatements } from '../index.js'
-import { destructiveChanges, formatDestructiveChanges } from './destructive-changes.js'
+import { journalPath, NO_TRANSACTION_MARKER } from '../index.js'
 import { downPath, formatDownFile, planDown } from './down-migrations.js'
 import { isolationProblems } from './migration-lint.js'
+import { formatSafetyFindings, migrationSafety, type SafetyFinding } from './migration-safety.js'
 import { modelDrift } from './model-drift.js'
 import { journalEntries, snapshotPairs } from './snapshots.js'
 import { type ServiceInfo, UsageError } from './workspace.js'
@@ -31,6 +35,8 @@ export interface AddMigrationOptions {
   otherSchemas: string[]
   msg: string | undefined
   custom?: boolean
+  /** A custom migration whose first line is `-- migrate: no-transaction`. */
+  noTransaction?: boolean
   /** Let drizzle-kit talk to the terminal (its rename prompts). */
   interactive?: boolean
   out: (line: string) => void
@@ -76,6 +82,27 @@ function runDrizzleKit(options: AddMigrationOptions, args: string[]): Promise<nu
   })
 }
 
+/** What a custom migration starts as, instead of drizzle-kit's one-line comment. */
+export function customMigrationTemplate(msg: string, noTransaction: boolean): string {
+  const lines = noTransaction
+    ? [
+        NO_TRANSACTION_MARKER,
+        `-- ${msg}: hand-written SQL, run statement by statement without a transaction, under the`,
+        "-- schema's lock, over a direct connection. Each statement on its own (a breakpoint line between",
+        '-- two, as drizzle-kit writes them), written to run twice (IF NOT EXISTS / IF EXISTS): after a',
+        '-- failure or a crash the whole file runs again. An INVALID index left by an interrupted CREATE',
+        '-- INDEX CONCURRENTLY is dropped and built again. Only what needs it belongs here (README:',
+        '-- Working with migrations).',
+      ]
+    : [
+        `-- ${msg}: hand-written SQL, applied in one transaction; a breakpoint line between two`,
+        '-- statements, as drizzle-kit writes them. For what PostgreSQL refuses inside a transaction',
+        `-- (CREATE INDEX CONCURRENTLY, ...), make "${NO_TRANSACTION_MARKER}" the first line`,
+        '-- (README: Working with migrations).',
+      ]
+  return `${lines.join('\n')}\n`
+}
+
 /** Resolves to the exit code. */
 export async function addMigration(options: AddMigrationOptions): Promise<number> {
   const { service, out, err } = options
@@ -96,13 +123,9 @@ export async function addMigration(options: AddMigrationOptions): Promise<number
     else writeFileSync(journalFile, journalBefore)
   }
 
-  out(`${service.name}: drizzle-kit generate --name ${slug}${options.custom ? ' --custom' : ''}`)
-  const code = await runDrizzleKit(options, [
-    'generate',
-    '--name',
-    slug,
-    ...(options.custom ? ['--custom'] : []),
-  ])
+  const custom = Boolean(options.custom || options.noTransaction)
+  out(`${service.name}: drizzle-kit generate --name ${slug}${custom ? ' --custom' : ''}`)
+  const code = await runDrizzleKit(options, ['generate', '--name', slug, ...(custom ? ['--custom'] : [])])
   if (code !== 0) {
     undo()
     err(`error: drizzle-kit generate failed (exit ${code}); nothing was added`)
@@ -127,19 +150,22 @@ export async function addMigration(options: AddMigrationOptions): Promise<number
     return 0
   }
 
+  let unsafe = 0
   try {
     const pairs = snapshotPairs(folder)
     for (const entry of created) {
       const name = `${entry.tag}.sql`
       const file = path.join(folder, name)
+      if (custom) writeFileSync(file, customMigrationTemplate(options.msg, Boolean(options.noTransaction)))
       const sql = readFileSync(file, 'utf8')
       const pair = pairs.find((p) => p.entry.tag === entry.tag)!
       const plan = await planDown(pair, service.schema)
       const downSql = plan.kind === 'generated' ? formatDownFile(name, plan.statements) : ''
-      const problems = [
+      const isolation = [
         ...isolationProblems(file, sql, service.schema, options.otherSchemas),
         ...isolationProblems(downPath(folder, entry), downSql, service.schema, options.otherSchemas),
       ]
+      const problems = isolation.filter((p) => p.severity !== 'warning')
       if (problems.length > 0) {
         undo()
         err(`error: ${name} would reach outside the "${service.schema}" schema, so it was not added:`)
@@ -164,16 +190,41 @@ export async function addMigration(options: AddMigrationOptions): Promise<number
         out(
           `  put the SQL that reverses it in ${path.relative(service.dir, downPath(folder, entry))} (rollback and check refuse without it)`,
         )
+        if (options.noTransaction) {
+          out(
+            `  starting with the line "${NO_TRANSACTION_MARKER}" when it needs it too (DROP INDEX CONCURRENTLY IF EXISTS ...)`,
+          )
+        }
       }
-      const warnings = destructiveChanges(splitStatements(sql), {
-        schema: service.schema,
-        previous: pair.previous,
-      })
-      for (const line of formatDestructiveChanges(path.relative(service.dir, file), warnings)) err(line)
+      for (const p of isolation.filter((p) => p.severity === 'warning')) {
+        err(`warning: ${path.relative(service.dir, p.file)}: ${p.message}`)
+      }
+      const findings: [string, SafetyFinding[]][] = [
+        [file, migrationSafety({ name, sql }, { schema: service.schema, previous: pair.previous })],
+        [
+          downPath(folder, entry),
+          plan.kind === 'generated'
+            ? migrationSafety(
+                { name: `${entry.tag}.down.sql`, sql: downSql },
+                { schema: service.schema, kind: 'down' },
+              )
+            : [],
+        ],
+      ]
+      for (const [where, found] of findings) {
+        unsafe += found.filter((f) => f.level === 'error').length
+        for (const line of formatSafetyFindings(path.relative(service.dir, where), found)) err(line)
+      }
     }
   } catch (error) {
     undo()
     throw error
+  }
+  if (unsafe > 0) {
+    err(
+      `${service.name}: ${unsafe} error(s) above: unsafe while the service serves traffic, or with the previous release still running. The files stay for you to fix as each "fix" says (or to waive a finding for its statement: a comment line with the reason, then "-- squawk-ignore <rule>" right above it); make check fails until then.`,
+    )
+    return 1
   }
   return 0
 }

@@ -1,12 +1,13 @@
 // `make check` (also in CI), per service:
 //   1. the models match the last migration's snapshot (no forgotten add-migration);
-//   2. the migrations folder passes the lint (isolation, downs, journal order);
+//   2. the migrations folder passes the lint (isolation, downs, journal order, and
+//      squawk's and the project's rules for migrations under live traffic);
 //   3. the live database is at head, unaltered: its schema equals what the applied
 //      migrations build in a scratch database.
 // Each failure prints what differs; the exit code is 1 if anything failed.
 import { formatCatalogDifferences } from '../index.js'
 import { liveDrift } from './live-drift.js'
-import { lintMigrationFolder } from './migration-lint.js'
+import { type LintProblem, lintMigrationFolder } from './migration-lint.js'
 import { modelDrift } from './model-drift.js'
 import type { Env } from './roles.js'
 import type { ServiceInfo } from './workspace.js'
@@ -43,6 +44,12 @@ async function checkModels(service: ServiceInfo, { out, fail }: Report): Promise
   ])
 }
 
+const describe = (p: LintProblem) => [
+  `  ${p.file}: ${p.message}`,
+  ...(p.statement ? indent([p.statement.trim()], '      ') : []),
+  ...(p.fix ?? []).map((line, i) => `    ${i === 0 ? 'fix: ' : '     '}${line}`),
+]
+
 async function checkFolder(service: ServiceInfo, others: string[], { out, fail }: Report): Promise<void> {
   const lint = await lintMigrationFolder(service, others)
   if (lint.problems.length === 0) {
@@ -50,11 +57,13 @@ async function checkFolder(service: ServiceInfo, others: string[], { out, fail }
   } else {
     fail([
       `${service.name}: FAIL ${lint.problems.length} problem(s) in ${service.migrationsFolder}:`,
-      ...lint.problems.flatMap((p) => [
-        `  ${p.file}: ${p.message}`,
-        ...(p.statement ? indent([p.statement.trim()], '      ') : []),
-      ]),
+      ...lint.problems.flatMap(describe),
     ])
+  }
+  for (const warning of lint.warnings) {
+    const [first, ...rest] = describe(warning)
+    out(`${service.name}: warning:${first!.slice(1)}`)
+    for (const line of rest) out(line)
   }
   for (const note of lint.notes) out(`${service.name}: note: ${note}`)
 }

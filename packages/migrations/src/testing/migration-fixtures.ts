@@ -2,7 +2,7 @@
 // need 1, 100 or 1000 migrations, or a deliberately broken folder.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { STATEMENT_BREAKPOINT } from '../folder.js'
+import { NO_TRANSACTION_MARKER, STATEMENT_BREAKPOINT } from '../folder.js'
 
 export interface MigrationSpec {
   /** File name without `.sql`; `NNNN_step` when omitted. */
@@ -13,6 +13,8 @@ export interface MigrationSpec {
   when?: number
   /** Optional down SQL statements, written to `<tag>.down.sql`. */
   down?: string[]
+  /** First line `-- migrate: no-transaction`: the migration (and its down) run statement by statement. */
+  noTransaction?: boolean
 }
 
 export function writeMigrationsFolder(
@@ -24,10 +26,10 @@ export function writeMigrationsFolder(
   const startWhen = options.startWhen ?? 1_700_000_000_000
   const entries = migrations.map((migration, idx) => {
     const tag = migration.tag ?? `${String(idx).padStart(4, '0')}_step`
-    writeFileSync(path.join(folder, `${tag}.sql`), migration.statements.join(`\n${STATEMENT_BREAKPOINT}\n`))
-    if (migration.down) {
-      writeFileSync(path.join(folder, `${tag}.down.sql`), migration.down.join(`\n${STATEMENT_BREAKPOINT}\n`))
-    }
+    const marker = migration.noTransaction ? `${NO_TRANSACTION_MARKER}\n` : ''
+    const sql = (statements: string[]) => `${marker}${statements.join(`\n${STATEMENT_BREAKPOINT}\n`)}`
+    writeFileSync(path.join(folder, `${tag}.sql`), sql(migration.statements))
+    if (migration.down) writeFileSync(path.join(folder, `${tag}.down.sql`), sql(migration.down))
     return { idx, version: '7', when: migration.when ?? startWhen + idx * 1000, tag, breakpoints: true }
   })
   writeFileSync(

@@ -5,6 +5,7 @@ import { bootstrapCommand } from './bootstrap.js'
 import { checkCommand } from './check.js'
 import { devCommand } from './dev.js'
 import { migrateCommand } from './migrate.js'
+import { newServiceCommand } from './new-service.js'
 import { rollbackCommand } from './rollback.js'
 import { runCommand } from './run.js'
 import { statusCommand } from './status.js'
@@ -20,4 +21,5 @@ export const commands: Command[] = [
   addMigrationCommand,
   checkCommand,
   writeDownsCommand,
+  newServiceCommand,
 ]

@@ -9,6 +9,7 @@ import {
   serviceConnections,
   serviceRoles,
 } from '@app/migrations/authoring'
+import { pollUntilReady } from '@app/process'
 import { describeDatabase, openAdminDatabase } from '../admin-database.js'
 import type { CommandContext } from '../command.js'
 import { bootstrapAndReport } from '../commands/bootstrap.js'
@@ -16,7 +17,6 @@ import { displayPath } from '../display-path.js'
 import { type LogFormat, linePrinter, postgresPrinter, prefixedPrinter, wantsColor } from './log-format.js'
 import { assertPortFree, devPorts, portVariable } from './ports.js'
 import { stopRequests, whenAborted } from './process-group.js'
-import { waitUntilReady } from './readiness.js'
 import {
   assertBuilt,
   describeExit,
@@ -62,6 +62,13 @@ export async function runDevStack({ env, out }: CommandContext): Promise<number>
     const urls = Object.fromEntries(
       services.map((s) => [`${s.name.toUpperCase()}_URL`, baseUrls.get(s.name)!]),
     )
+    // The other services' docs pages post their Authorize form to auth, from their own
+    // origins: auth answers CORS for each, on the port it got here (unless set).
+    const docsOrigins = [...ports]
+      .filter(([name]) => name !== 'auth')
+      .flatMap(([, port]) => [`http://localhost:${port}`, `http://127.0.0.1:${port}`])
+    const authCors =
+      env.AUTH_CORS_ORIGINS || docsOrigins.length === 0 ? {} : { AUTH_CORS_ORIGINS: docsOrigins.join(',') }
     if (stop.aborted) return 0
     for (const [index, service] of services.entries()) {
       const connections = serviceConnections(admin.url, service, env)
@@ -76,6 +83,7 @@ export async function runDevStack({ env, out }: CommandContext): Promise<number>
           env: serviceProcessEnv(env, connections, {
             ...developmentEnv(env),
             ...urls,
+            ...authCors,
             PORT: String(port),
             HOST: host,
           }),
@@ -88,7 +96,9 @@ export async function runDevStack({ env, out }: CommandContext): Promise<number>
     )
     const watching = AbortSignal.any([stop, polling.signal])
     const allReady = Promise.all(
-      running.map(({ service }) => waitUntilReady(`${baseUrls.get(service.name)}/readyz`, watching)),
+      running.map(({ service }) =>
+        pollUntilReady(`${baseUrls.get(service.name)}/readyz`, { signal: watching, intervalMs: 200 }),
+      ),
     )
     const stopped = whenAborted(stop).then(() => 'stopped' as const)
     let outcome = await Promise.race([

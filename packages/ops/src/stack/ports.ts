@@ -1,10 +1,18 @@
-// Which port each service listens on in `make dev`: `<SERVICE>_PORT`, else the
-// port it has in docker-compose.yml, else the next one after those.
+// Which port each service listens on in `make dev`: `<SERVICE>_PORT`, else its
+// entry below (the port its config, docker-compose.yml and manifests use), else the
+// next one after those.
 import { createServer } from 'node:net'
 import type { Env } from '@app/migrations/authoring'
 import { UsageError } from '@app/migrations/authoring'
 
-export const DEFAULT_PORTS: Readonly<Record<string, number>> = { auth: 5008, billing: 5009 }
+/**
+ * Each service's port: its config's default, its docker-compose and Kubernetes port.
+ * `make new-service` adds a line (one entry per line, so it can).
+ */
+export const DEFAULT_PORTS: Readonly<Record<string, number>> = {
+  auth: 5008,
+  billing: 5009,
+}
 
 export function portVariable(service: string): string {
   return `${service.toUpperCase()}_PORT`

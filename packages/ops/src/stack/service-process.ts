@@ -1,17 +1,15 @@
-// One service process, started exactly as its container image starts it:
-// `node dist/server.js` in the service's folder (the image's WORKDIR holds the
-// same layout), with an environment in which the only database credentials are
-// the service's own two roles'.
-import { type ChildProcess, spawn } from 'node:child_process'
+// One service process for make dev and make run, started exactly as its container
+// image starts it (@app/process: `node dist/server.js` in the service's folder),
+// with an environment in which the only database credentials are the service's
+// own two roles'.
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { createInterface } from 'node:readline'
 import type { Env } from '@app/migrations/authoring'
 import { repoRoot, type ServiceInfo } from '@app/migrations/authoring'
+import { type RunningProcess, startServiceProcess as spawnService } from '@app/process'
 import { displayPath } from '../display-path.js'
 
-/** The start command, relative to the service folder; infra/docker/Dockerfile's CMD is the same. */
-export const SERVICE_START_COMMAND = ['node', 'dist/server.js'] as const
+export { describeExit, SERVICE_START_COMMAND } from '@app/process'
 
 /**
  * The caller's environment minus every database credential it holds (the admin
@@ -53,13 +51,7 @@ export function developmentEnv(env: Env): Env {
   }
 }
 
-export interface ServiceProcess {
-  child: ChildProcess
-  /** Resolves once the process has exited and its output is drained. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
-  /** SIGTERM (the service finishes in-flight requests and closes its pool), SIGKILL after `graceMs`. */
-  stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>
-}
+export type ServiceProcess = RunningProcess
 
 export function assertBuilt(service: ServiceInfo): void {
   if (!existsSync(service.entry)) {
@@ -75,42 +67,5 @@ export function startServiceProcess(options: {
   onLine: (line: string) => void
 }): ServiceProcess {
   assertBuilt(options.service)
-  const [command, ...args] = SERVICE_START_COMMAND
-  const child = spawn(command === 'node' ? process.execPath : command, args, {
-    cwd: options.service.dir,
-    env: options.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', options.onLine)
-  }
-  // 'close' (not 'exit') so the last lines the process wrote are printed before anyone reacts.
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('error', (error) => {
-      options.onLine(`cannot start: ${error.message}`)
-      resolve({ code: 1, signal: null })
-    })
-    child.on('close', (code, signal) => resolve({ code, signal }))
-  })
-  let stopping: ServiceProcess['exited'] | undefined
-  return {
-    child,
-    exited,
-    stop(graceMs = 15_000) {
-      stopping ??= (async () => {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
-        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
-        try {
-          return await exited
-        } finally {
-          clearTimeout(timer)
-        }
-      })()
-      return stopping
-    },
-  }
-}
-
-export function describeExit(result: { code: number | null; signal: NodeJS.Signals | null }): string {
-  return result.signal ? `killed by ${result.signal}` : `exit code ${result.code}`
+  return spawnService({ dir: options.service.dir, env: options.env, onLine: options.onLine })
 }

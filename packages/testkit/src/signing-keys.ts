@@ -1,0 +1,74 @@
+// Tokens as auth issues them, for the tests of a service that verifies auth's tokens
+// (bearerAuthPlugin with remoteSigningKeys): real Ed25519 keys, real JWTs, and a real
+// HTTP server publishing the JWKS where auth does (`/auth/.well-known/jwks.json`), so
+// the service's verifier runs unmodified and no auth process is needed.
+import { randomUUID } from 'node:crypto'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose'
+
+export interface SigningKey {
+  kid: string
+  privateKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey']
+  /** The public key as the JWKS publishes it. */
+  jwk: JWK
+}
+
+export async function createSigningKey(): Promise<SigningKey> {
+  const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true })
+  const jwk = await exportJWK(publicKey)
+  const kid = await calculateJwkThumbprint(jwk)
+  return { kid, privateKey, jwk: { ...jwk, kid, alg: 'EdDSA', use: 'sig' } }
+}
+
+export interface TokenClaims {
+  sub?: string
+  username?: string
+  iss?: string
+  aud?: string
+  /** Seconds from now; negative for an expired token. */
+  expiresIn?: number
+}
+
+/** A token with auth's claims (iss `auth`, aud `services`, a user id as sub) unless told otherwise. */
+export async function signToken(key: SigningKey, claims: TokenClaims = {}): Promise<string> {
+  const now = Math.floor(Date.now() / 1000)
+  return new SignJWT({ username: claims.username ?? 'alice' })
+    .setProtectedHeader({ alg: 'EdDSA', kid: key.kid, typ: 'JWT' })
+    .setSubject(claims.sub ?? randomUUID())
+    .setIssuer(claims.iss ?? 'auth')
+    .setAudience(claims.aud ?? 'services')
+    .setIssuedAt(now)
+    .setExpirationTime(now + (claims.expiresIn ?? 900))
+    .sign(key.privateKey)
+}
+
+export interface JwksServer {
+  /** What the service takes as AUTH_URL. */
+  url: string
+  /** The keys published (change it to rotate). */
+  keys: SigningKey[]
+  close(): Promise<void>
+}
+
+/** Publishes `keys` at `<url>/auth/.well-known/jwks.json` on a free loopback port. */
+export async function startJwksServer(keys: SigningKey[]): Promise<JwksServer> {
+  const server = createServer((request, response) => {
+    if (request.url !== '/auth/.well-known/jwks.json') {
+      response.writeHead(404).end()
+      return
+    }
+    response.writeHead(200, { 'content-type': 'application/json' })
+    response.end(JSON.stringify({ keys: state.keys.map((key) => key.jwk) }))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const state: JwksServer = {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    keys,
+    close: async () => {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    },
+  }
+  return state
+}
