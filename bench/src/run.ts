@@ -1,8 +1,8 @@
 // `make bench`: every section in one run, on one server, printed as a markdown
 // table and written as JSON to bench/results/latest.json (and latest.md).
-// A full run also rewrites the README's results section. `pnpm bench --only
+// A full run also rewrites bench/README.md's results section. `pnpm bench --only
 // migrations,startup` runs a subset (of migrations, startup, http, rate-limit) and
-// `--duration 3` shortens the loads (neither touches the README). BENCH_DATABASE_URL measures another server;
+// `--duration 3` shortens the loads (neither touches bench/README.md). BENCH_DATABASE_URL measures another server;
 // BENCH_NODE_ARGS="--cpu-prof" profiles the services.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -67,15 +67,15 @@ writeFileSync(path.join(resultsDir, 'latest.json'), `${JSON.stringify(report, nu
 writeFileSync(path.join(resultsDir, 'latest.md'), markdown)
 console.log(markdown)
 
-// A full run (every section, full duration) is what the README shows.
+// A full run (every section, full duration) is what bench/README.md shows.
 if (!only && !values.duration) {
-  const readme = fileURLToPath(new URL('../../README.md', import.meta.url))
+  const readme = fileURLToPath(new URL('../README.md', import.meta.url))
   const text = readFileSync(readme, 'utf8')
   const start = '<!-- bench:start -->'
   const end = '<!-- bench:end -->'
   const from = text.indexOf(start)
   const to = text.indexOf(end)
-  if (from < 0 || to < from) throw new Error(`README.md has no ${start} ... ${end} section`)
+  if (from < 0 || to < from) throw new Error(`bench/README.md has no ${start} ... ${end} section`)
   writeFileSync(readme, `${text.slice(0, from + start.length)}\n${markdown}${text.slice(to)}`)
-  console.error('bench: README.md updated')
+  console.error('bench: bench/README.md updated')
 }

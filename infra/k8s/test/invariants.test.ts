@@ -54,7 +54,7 @@ test('the repository facts the checks rely on are found', () => {
 })
 
 /**
- * Who may reach whom, by design (README "Deploying on Kubernetes"): each service takes
+ * Who may reach whom, by design (docs/kubernetes.md): each service takes
  * requests on its port and reaches PgBouncer; every service but auth also reaches auth
  * (its token keys, and billing's user checks); each one's migration Job, PgBouncer and
  * the bootstrap reach PostgreSQL.
@@ -213,10 +213,9 @@ describe('overlays/production', () => {
     }
   })
 
-  test("every Secret production refers to, with each key, is in the README's instructions", () => {
-    const readme = readRepoFile('README.md')
-    const section = readme.slice(readme.indexOf('## Deploying on Kubernetes'))
-    expect(section.length).toBeLessThan(readme.length)
+  test("every Secret production refers to, with each key, is in docs/kubernetes.md's instructions", () => {
+    const section = readRepoFile('docs', 'kubernetes.md')
+    expect(section).toContain('# Deploying on Kubernetes')
     const reads = [...new Set(workloads(objects).flatMap((w) => secretReads(w)))]
     expect(reads.length).toBeGreaterThan(5)
     for (const read of reads) {

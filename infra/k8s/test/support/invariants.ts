@@ -264,7 +264,7 @@ export function sizingProblems(
   for (const service of services) {
     const peak = peakMib.get(service)
     if (peak === undefined) {
-      problems.push(`README's bench section has no RSS figure for ${service}`)
+      problems.push(`bench/README.md has no RSS figure for ${service}`)
       continue
     }
     const c = workload(objects, service)?.pod.containers[0]

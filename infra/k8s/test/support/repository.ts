@@ -65,11 +65,11 @@ export function defaultDrainMs(): number {
 }
 
 /**
- * The peak RSS under load per service, in MiB, from the README's bench section
- * (make bench rewrites it): the largest of its rows for that service.
+ * The peak RSS under load per service, in MiB, from bench/README.md's results
+ * (make bench rewrites them): the largest of its rows for that service.
  */
 export function benchPeakRssMib(): Map<string, number> {
-  const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8')
+  const readme = readFileSync(path.join(repoRoot, 'bench', 'README.md'), 'utf8')
   const peaks = new Map<string, number>()
   for (const m of readme.matchAll(
     /^\|[^|\n]+\|\s*([a-z][a-z0-9_-]*)\s*\|\s*([\d.]+) MB\s*\|\s*([\d.]+) MB\s*\|$/gm,

@@ -1,5 +1,5 @@
 // What a new service adds to the files every service shares: the compose file, the
-// Kubernetes kustomizations, policies and Jobs, the README's Secret commands, the
+// Kubernetes kustomizations, policies and Jobs, docs/kubernetes.md's Secret commands, the
 // ports list. Each edit is anchored on the entries the existing services have there
 // (the last one, or a list to extend) and inserts a snippet from
 // templates/new-service/inserts; an anchor that is not found stops everything
@@ -141,7 +141,7 @@ const EDITS: Edit[] = [
     insert: 'hpa.yaml',
   },
   {
-    file: 'README.md',
+    file: 'docs/kubernetes.md',
     what: "its Secrets among the production's kubectl create secret commands",
     after: /^ {3}kubectl create secret generic [a-z0-9]+-db-app .*\n/gm,
     insert: 'readme.secrets.sh',
