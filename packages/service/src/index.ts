@@ -1,3 +1,10 @@
+export {
+  type AuthClientConfig,
+  authClientEnv,
+  authSecuritySchemes,
+  registerAuthTokens,
+  toAuthClientConfig,
+} from './bearer/auth-client.js'
 export { bearerAuthPlugin, type Caller, callerOf } from './bearer/bearer-auth.js'
 export { type RemoteKeysOptions, remoteSigningKeys } from './bearer/remote-keys.js'
 export {

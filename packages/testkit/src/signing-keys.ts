@@ -3,7 +3,7 @@
 // HTTP server publishing the JWKS where auth does (`/auth/.well-known/jwks.json`), so
 // the service's verifier runs unmodified and no auth process is needed.
 import { randomUUID } from 'node:crypto'
-import { createServer } from 'node:http'
+import { createServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose'
 
@@ -48,24 +48,50 @@ export interface JwksServer {
   url: string
   /** The keys published (change it to rotate). */
   keys: SigningKey[]
+  /** How many times the JWKS was fetched. */
+  jwksFetches: number
+  /** When false, the JWKS route answers 503 (auth unreachable). */
+  available: boolean
+  /** /auth/users/{id} lookups received: parked, never answered until close (a hanging auth). */
+  hungUserLookups: number
   close(): Promise<void>
 }
 
-/** Publishes `keys` at `<url>/auth/.well-known/jwks.json` on a free loopback port. */
+/**
+ * A stand-in for auth's key publication on a free loopback port: the JWKS at
+ * `<url>/auth/.well-known/jwks.json`; it can rotate keys, count fetches, stop
+ * answering, and hang on /auth/users/{id} (to test timeouts). Users themselves are
+ * tested against the real auth.
+ */
 export async function startJwksServer(keys: SigningKey[]): Promise<JwksServer> {
+  const parked: ServerResponse[] = []
   const server = createServer((request, response) => {
-    if (request.url !== '/auth/.well-known/jwks.json') {
-      response.writeHead(404).end()
+    if (request.url === '/auth/.well-known/jwks.json') {
+      state.jwksFetches++
+      if (!state.available) {
+        response.writeHead(503).end()
+        return
+      }
+      response.writeHead(200, { 'content-type': 'application/json' })
+      response.end(JSON.stringify({ keys: state.keys.map((key) => key.jwk) }))
       return
     }
-    response.writeHead(200, { 'content-type': 'application/json' })
-    response.end(JSON.stringify({ keys: state.keys.map((key) => key.jwk) }))
+    if (request.url?.startsWith('/auth/users/')) {
+      state.hungUserLookups++
+      parked.push(response)
+      return
+    }
+    response.writeHead(404).end()
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const state: JwksServer = {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     keys,
+    jwksFetches: 0,
+    available: true,
+    hungUserLookups: 0,
     close: async () => {
+      for (const response of parked) response.destroy()
       server.closeAllConnections()
       await new Promise((resolve) => server.close(resolve))
     },

@@ -1,6 +1,12 @@
 // buildApp(config) builds the auth service's Fastify instance and never listens:
 // tests inject into exactly what production serves.
-import { bearerAuthPlugin, createServiceApp, deleteInBatches, registerPeriodicTask } from '@app/service'
+import {
+  authSecuritySchemes,
+  bearerAuthPlugin,
+  createServiceApp,
+  deleteInBatches,
+  registerPeriodicTask,
+} from '@app/service'
 import type { FastifyServerOptions } from 'fastify'
 import type { AuthConfig } from './config.js'
 import { createLoginRateLimitsRepository } from './db/login-rate-limits-repository.js'
@@ -32,20 +38,8 @@ export async function buildApp(
         { name: 'login', description: 'Access tokens and the keys that verify them' },
         { name: 'health', description: 'Liveness and readiness probes' },
       ],
-      securitySchemes: {
-        // As FastAPI's OAuth2PasswordBearer: Swagger UI's Authorize posts the form here.
-        OAuth2PasswordBearer: {
-          type: 'oauth2',
-          description: 'Log in with a username and password (POST /auth/token)',
-          flows: { password: { tokenUrl: '/auth/token', scopes: {} } },
-        },
-        bearerAuth: {
-          type: 'http',
-          scheme: 'bearer',
-          bearerFormat: 'JWT',
-          description: 'Paste an access token from POST /auth/token',
-        },
-      },
+      // As FastAPI's OAuth2PasswordBearer: Swagger UI's Authorize posts the form here.
+      securitySchemes: authSecuritySchemes('/auth/token'),
     },
   })
   await app.register(tokensPlugin, { jwt: config.jwt })

@@ -1,11 +1,11 @@
 // buildApp(config) builds the billing service's Fastify instance and never listens:
 // tests inject into exactly what production serves.
 import {
-  bearerAuthPlugin,
+  authSecuritySchemes,
   createServiceApp,
   deleteInBatches,
+  registerAuthTokens,
   registerPeriodicTask,
-  remoteSigningKeys,
 } from '@app/service'
 import type { FastifyServerOptions } from 'fastify'
 import { createAuthUsersClient } from './auth/users-client.js'
@@ -34,37 +34,11 @@ export async function buildApp(
         { name: 'user-subscriptions', description: "The caller's subscriptions to plans" },
         { name: 'health', description: 'Liveness and readiness probes' },
       ],
-      securitySchemes: {
-        // As in auth's docs (FastAPI's OAuth2PasswordBearer), but the form posts to auth
-        // itself, across origins: auth answers CORS for billing's docs (AUTH_CORS_ORIGINS).
-        OAuth2PasswordBearer: {
-          type: 'oauth2',
-          description: "Log in with your auth username and password (auth's POST /auth/token)",
-          flows: { password: { tokenUrl: `${config.auth.publicUrl}/auth/token`, scopes: {} } },
-        },
-        bearerAuth: {
-          type: 'http',
-          scheme: 'bearer',
-          bearerFormat: 'JWT',
-          description:
-            'The `access_token` from auth (`POST /auth/token`, form fields username and password), an EdDSA-signed JWT.',
-        },
-      },
+      securitySchemes: authSecuritySchemes(`${config.auth.publicUrl}/auth/token`),
     },
   })
   // auth's tokens, verified locally against the keys auth publishes.
-  await app.register(bearerAuthPlugin, {
-    keys: remoteSigningKeys({
-      url: new URL(`${config.auth.url}/auth/.well-known/jwks.json`),
-      timeoutMs: config.auth.timeoutMs,
-      cacheMaxAgeMs: config.auth.jwksCacheMaxAgeMs,
-      cooldownMs: config.auth.jwksCooldownMs,
-    }),
-    issuer: config.auth.issuer,
-    audience: config.auth.audience,
-    clockToleranceSeconds: config.auth.clockToleranceSeconds,
-    loginHint: "auth's POST /auth/token",
-  })
+  await registerAuthTokens(app, config.auth)
   // An expired record is ignored (and its key reusable) before it is deleted: the
   // sweep only bounds the table's size.
   registerPeriodicTask(app, {

@@ -3,25 +3,19 @@
 // auth cannot be reached. (The same checks against the real auth: e2e.test.ts.)
 import { randomUUID } from 'node:crypto'
 import { freePort } from '@app/db/embedded'
+import { createSigningKey, type JwksServer, type SigningKey, signToken, startJwksServer } from '@app/testkit'
 import { SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { bearer, buildTestApp, countRows, createDatabase, type TestDatabase } from './helper.js'
-import {
-  createSigningKey,
-  type KeyServer,
-  type SigningKey,
-  signToken,
-  startKeyServer,
-} from './support/key-server.js'
 
 let database: TestDatabase
 let key: SigningKey
-let keys: KeyServer
+let keys: JwksServer
 
 beforeAll(async () => {
   database = await createDatabase()
   key = await createSigningKey()
-  keys = await startKeyServer([key])
+  keys = await startJwksServer([key])
 })
 afterAll(() => keys.close())
 
@@ -114,7 +108,8 @@ describe('rejected with 401', () => {
 
 test('a token accepted once (and remembered) is refused once it expires', async () => {
   const a = await app({ AUTH_CLOCK_TOLERANCE_SECONDS: '0' })
-  const token = await signToken(key, { expiresIn: 1 })
+  // exp is whole seconds: 3 s from now leaves at least 2 s for the first request on a busy machine.
+  const token = await signToken(key, { expiresIn: 3 })
   const exp = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).exp as number
   expect((await listOwn(a, token)).statusCode).toBe(200)
   await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 50))
@@ -128,13 +123,13 @@ describe('key rotation', () => {
     const a = await app({ AUTH_JWKS_COOLDOWN_MS: '0' })
     expect((await listOwn(a, await signToken(key))).statusCode).toBe(200)
     const next = await createSigningKey()
-    keys.published = [key, next]
+    keys.keys = [key, next]
     try {
       const before = keys.jwksFetches
       expect((await listOwn(a, await signToken(next))).statusCode).toBe(200)
       expect(keys.jwksFetches - before).toBe(1)
     } finally {
-      keys.published = [key]
+      keys.keys = [key]
     }
   })
 
@@ -144,7 +139,7 @@ describe('key rotation', () => {
     const a = await app({ AUTH_JWKS_COOLDOWN_MS: '0' })
     expect((await listOwn(a, await signToken(key))).statusCode).toBe(200)
     const next = await createSigningKey()
-    keys.published = [next, key]
+    keys.keys = [next, key]
     try {
       const before = keys.jwksFetches
       expect((await listOwn(a, await signToken(next))).statusCode).toBe(200)
@@ -154,7 +149,7 @@ describe('key rotation', () => {
       expect((await listOwn(a, await signToken(next))).statusCode).toBe(200)
       expect(keys.jwksFetches - before).toBe(1)
     } finally {
-      keys.published = [key]
+      keys.keys = [key]
     }
   })
 

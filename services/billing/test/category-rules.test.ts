@@ -2,18 +2,19 @@
 // schema validation), the part that needs Unicode properties runs in code
 // (src/schemas/category-rules.ts). Either way a 422 VALIDATION_FAILED naming
 // body.category, nothing written; and the pattern never refuses what the code accepts.
+
+import { createSigningKey, type JwksServer, signToken, startJwksServer } from '@app/testkit'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { categoryProblem } from '../src/schemas/category-rules.js'
 import { CATEGORY_PATTERN } from '../src/schemas/subscriptions.js'
 import { bearer, buildTestApp, countRows, type TestApp } from './helper.js'
-import { createSigningKey, type KeyServer, signToken, startKeyServer } from './support/key-server.js'
 
 let t: TestApp
 let token: string
-let keys: KeyServer
+let keys: JwksServer
 beforeAll(async () => {
   const key = await createSigningKey()
-  keys = await startKeyServer([key])
+  keys = await startJwksServer([key])
   t = await buildTestApp({ AUTH_URL: keys.url })
   token = await signToken(key)
 })

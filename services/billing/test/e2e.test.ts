@@ -4,11 +4,11 @@
 // HTTP, exactly as in production.
 import { randomUUID } from 'node:crypto'
 import type { ServiceProcess } from '@app/testkit'
+import { createSigningKey, signToken } from '@app/testkit'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { bearer, buildTestApp, countRows, createDatabase, type TestApp, type TestDatabase } from './helper.js'
 import { signUp, startAuth } from './support/auth-process.js'
-import { createSigningKey, signToken } from './support/key-server.js'
 
 let database: TestDatabase
 let auth: ServiceProcess

@@ -1,26 +1,20 @@
 // Idempotency-Key on POST routes, against real Postgres: concurrent retries write
 // once, a different request with the same key is refused, and keys are per user.
 import { randomUUID } from 'node:crypto'
+import { createSigningKey, type JwksServer, type SigningKey, signToken, startJwksServer } from '@app/testkit'
 import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { deleteExpiredKeys } from '../src/idempotency/idempotency-repository.js'
 import { bearer, buildTestApp, countRows, type TestApp } from './helper.js'
-import {
-  createSigningKey,
-  type KeyServer,
-  type SigningKey,
-  signToken,
-  startKeyServer,
-} from './support/key-server.js'
 
 let key: SigningKey
-let keys: KeyServer
+let keys: JwksServer
 let t: TestApp
 let token: string
 
 beforeAll(async () => {
   key = await createSigningKey()
-  keys = await startKeyServer([key])
+  keys = await startJwksServer([key])
   t = await buildTestApp({ AUTH_URL: keys.url })
   token = await signToken(key)
 })

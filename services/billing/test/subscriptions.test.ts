@@ -1,18 +1,18 @@
 // The plans: create (with a token), list with pagination, get, and price and
 // currency validation, against real Postgres. Tokens come from a local key server
-// (see support/key-server.ts); the whole flow with the real auth is in e2e.test.ts.
+// (@app/testkit's startJwksServer); the whole flow with the real auth is in e2e.test.ts.
 import { randomUUID } from 'node:crypto'
+import { createSigningKey, type JwksServer, signToken, startJwksServer } from '@app/testkit'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { bearer, buildTestApp, countRows, type TestApp } from './helper.js'
-import { createSigningKey, type KeyServer, signToken, startKeyServer } from './support/key-server.js'
 
-let keys: KeyServer
+let keys: JwksServer
 let t: TestApp
 let token: string
 
 beforeAll(async () => {
   const key = await createSigningKey()
-  keys = await startKeyServer([key])
+  keys = await startJwksServer([key])
   t = await buildTestApp({ AUTH_URL: keys.url })
   token = await signToken(key)
 })

@@ -1,6 +1,6 @@
 // buildApp(config) builds the __name__ service's Fastify instance and never listens:
 // tests inject into exactly what production serves.
-import { bearerAuthPlugin, createServiceApp, remoteSigningKeys } from '@app/service'
+import { authSecuritySchemes, createServiceApp, registerAuthTokens } from '@app/service'
 import type { FastifyServerOptions } from 'fastify'
 import type { __Name__Config } from './config.js'
 import { migrations } from './db/migrations.js'
@@ -24,37 +24,11 @@ export async function buildApp(
         { name: 'items', description: 'The example resource (public to read)' },
         { name: 'health', description: 'Liveness and readiness probes' },
       ],
-      securitySchemes: {
-        // The form posts to auth itself, across origins: auth answers CORS for this
-        // page's origin (its AUTH_CORS_ORIGINS).
-        OAuth2PasswordBearer: {
-          type: 'oauth2',
-          description: "Log in with your auth username and password (auth's POST /auth/token)",
-          flows: { password: { tokenUrl: `${config.auth.publicUrl}/auth/token`, scopes: {} } },
-        },
-        bearerAuth: {
-          type: 'http',
-          scheme: 'bearer',
-          bearerFormat: 'JWT',
-          description:
-            'The `access_token` from auth (`POST /auth/token`, form fields username and password), an EdDSA-signed JWT.',
-        },
-      },
+      securitySchemes: authSecuritySchemes(`${config.auth.publicUrl}/auth/token`),
     },
   })
   // auth's tokens, verified locally against the keys auth publishes.
-  await app.register(bearerAuthPlugin, {
-    keys: remoteSigningKeys({
-      url: new URL(`${config.auth.url}/auth/.well-known/jwks.json`),
-      timeoutMs: config.auth.timeoutMs,
-      cacheMaxAgeMs: config.auth.jwksCacheMaxAgeMs,
-      cooldownMs: config.auth.jwksCooldownMs,
-    }),
-    issuer: config.auth.issuer,
-    audience: config.auth.audience,
-    clockToleranceSeconds: config.auth.clockToleranceSeconds,
-    loginHint: "auth's POST /auth/token",
-  })
+  await registerAuthTokens(app, config.auth)
   await app.register(itemRoutes, { prefix: '/__name__' })
   return app
 }
