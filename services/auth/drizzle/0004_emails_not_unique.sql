@@ -6,5 +6,5 @@
 -- INDEX CONCURRENTLY is dropped and built again. Only what needs it belongs here (README:
 -- Working with migrations).
 -- Emails stop being unique: registration must not tell whether an address has an account
--- (docs/auth.md). CONCURRENTLY, so logins and registrations go on while it runs.
+-- (docs/api.md). CONCURRENTLY, so logins and registrations go on while it runs.
 DROP INDEX CONCURRENTLY IF EXISTS "auth"."users_email_lower_key";

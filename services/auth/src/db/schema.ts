@@ -43,7 +43,7 @@ export const users = auth.table(
     uniqueIndex('users_username_key').on(table.username),
     // Emails are not unique: they are unverified contact details, and a unique index
     // would let registration tell anyone whether an address has an account (see
-    // docs/auth.md, "Registration and enumeration"). Usernames are the identity.
+    // docs/api.md, "Registration and enumeration"). Usernames are the identity.
     // The keyset order of GET /auth/users.
     index('users_created_at_id_idx').on(table.createdAt, table.id),
   ],
