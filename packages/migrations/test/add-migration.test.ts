@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, inject, test } from 'vitest'
 import { addMigration, customMigrationTemplate } from '../src/authoring/add-migration.js'
 import { bootstrapServices } from '../src/authoring/bootstrap.js'
 import { writeDowns } from '../src/authoring/down-migrations.js'
+import { modelDrift } from '../src/authoring/model-drift.js'
 import { ownerUrl } from '../src/authoring/roles.js'
 import { UsageError } from '../src/authoring/workspace.js'
 import {
@@ -255,6 +256,37 @@ describe('add-migration', () => {
       path.join(service.migrationsFolder, `${tag}.down.sql`),
       '-- migrate: no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS "auth"."users_logins_idx";\n',
     )
+    await expectDownUndoesNewest()
+  })
+
+  test('a custom migration records a change of the models, which its SQL makes (the fix the lint gives for an unsafe generated one)', async () => {
+    setModels(`import { index, integer, pgSchema, uuid, varchar } from 'drizzle-orm/pg-core'
+export const auth = pgSchema('auth')
+export const users = auth.table(
+  'users',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    username: varchar('username', { length: 48 }).notNull(),
+    logins: integer('logins').notNull(),
+  },
+  (table) => [index('users_username_idx').on(table.username)],
+)
+`)
+    const result = await add('index usernames', { noTransaction: true })
+    const tag = newestTag()
+    const file = path.join(service.migrationsFolder, `${tag}.sql`)
+    const down = path.join(service.migrationsFolder, `${tag}.down.sql`)
+    // The generated down is a starting point: a plain DROP INDEX, which the lint refuses
+    // in a file without a transaction (not CONCURRENTLY, not IF EXISTS).
+    expect(result.code, result.all()).toBe(1)
+    expect(result.err.join('\n')).toContain(`error: drizzle/${tag}.down.sql: `)
+    expect(readFileSync(down, 'utf8')).toMatch(/^-- migrate: no-transaction\n.*\nDROP INDEX "auth"."users_username_idx";\n$/)
+    const sql = readFileSync(file, 'utf8')
+    expect(sql).toContain('--   CREATE INDEX "users_username_idx" ON "auth"."users" USING btree ("username");')
+    // Recorded: nothing left for the next add-migration to generate.
+    expect((await modelDrift(service)).statements).toEqual([])
+    writeFileSync(file, `${sql}CREATE INDEX CONCURRENTLY IF NOT EXISTS "users_username_idx" ON "auth"."users" USING btree ("username");\n`)
+    writeFileSync(down, '-- migrate: no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS "auth"."users_username_idx";\n')
     await expectDownUndoesNewest()
   })
 

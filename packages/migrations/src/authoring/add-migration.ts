@@ -13,8 +13,8 @@ import { journalPath, NO_TRANSACTION_MARKER } from '../index.js'
 import { downPath, formatDownFile, planDown } from './down-migrations.js'
 import { isolationProblems } from './migration-lint.js'
 import { formatSafetyFindings, migrationSafety, type SafetyFinding } from './migration-safety.js'
-import { modelDrift } from './model-drift.js'
-import { journalEntries, snapshotPairs } from './snapshots.js'
+import { modelDrift, modelSnapshot } from './model-drift.js'
+import { journalEntries, readSnapshot, snapshotPairs, snapshotPath } from './snapshots.js'
 import { type ServiceInfo, UsageError } from './workspace.js'
 
 /** A file-name-safe slug: shell metacharacters and all are just text. */
@@ -82,8 +82,12 @@ function runDrizzleKit(options: AddMigrationOptions, args: string[]): Promise<nu
   })
 }
 
-/** What a custom migration starts as, instead of drizzle-kit's one-line comment. */
-export function customMigrationTemplate(msg: string, noTransaction: boolean): string {
+/**
+ * What a custom migration starts as, instead of drizzle-kit's one-line comment.
+ * `modelChange`: the SQL drizzle-kit would have generated for the models' change
+ * since the last migration, which this migration records and so must carry out.
+ */
+export function customMigrationTemplate(msg: string, noTransaction: boolean, modelChange: string[] = []): string {
   const lines = noTransaction
     ? [
         NO_TRANSACTION_MARKER,
@@ -100,7 +104,22 @@ export function customMigrationTemplate(msg: string, noTransaction: boolean): st
         `-- (CREATE INDEX CONCURRENTLY, ...), make "${NO_TRANSACTION_MARKER}" the first line`,
         '-- (README: Working with migrations).',
       ]
+  if (modelChange.length > 0) {
+    lines.push(
+      '-- The models changed since the last migration and this one records that change (its snapshot',
+      '-- is the models now), so its SQL must make it, in the way that is safe under traffic',
+      '-- (CONCURRENTLY, NOT VALID then VALIDATE, batches). drizzle-kit would have written:',
+      ...modelChange.flatMap((statement) => statement.trim().split('\n').map((line) => `--   ${line}`)),
+    )
+  }
   return `${lines.join('\n')}\n`
+}
+
+/** Overwrites a snapshot drizzle-kit wrote with the models' own, keeping its place in the chain. */
+async function recordModels(service: AddMigrationOptions['service'], file: string): Promise<void> {
+  const written = readSnapshot(file)
+  const models = await modelSnapshot(service.modelsFile, path.join(service.dir, 'drizzle.config.ts'))
+  writeFileSync(file, `${JSON.stringify({ ...models, id: written.id, prevId: written.prevId }, null, 2)}\n`)
 }
 
 /** Resolves to the exit code. */
@@ -124,6 +143,12 @@ export async function addMigration(options: AddMigrationOptions): Promise<number
   }
 
   const custom = Boolean(options.custom || options.noTransaction)
+  // The lint's fix for an unsafe generated change (DROP INDEX -> DROP INDEX
+  // CONCURRENTLY in a no-transaction migration) is a custom migration that carries
+  // the models' change. drizzle-kit's --custom copies the previous snapshot, which
+  // would leave the change unrecorded (make check: "models differ") and generate it
+  // again next time; so the custom migration takes the models' snapshot instead.
+  const modelChange = custom ? (await modelDrift(service)).statements : []
   out(`${service.name}: drizzle-kit generate --name ${slug}${custom ? ' --custom' : ''}`)
   const code = await runDrizzleKit(options, ['generate', '--name', slug, ...(custom ? ['--custom'] : [])])
   if (code !== 0) {
@@ -152,15 +177,25 @@ export async function addMigration(options: AddMigrationOptions): Promise<number
 
   let unsafe = 0
   try {
+    if (custom && modelChange.length > 0) {
+      for (const entry of created) await recordModels(service, snapshotPath(folder, entry))
+    }
     const pairs = snapshotPairs(folder)
     for (const entry of created) {
       const name = `${entry.tag}.sql`
       const file = path.join(folder, name)
-      if (custom) writeFileSync(file, customMigrationTemplate(options.msg, Boolean(options.noTransaction)))
+      if (custom) {
+        writeFileSync(file, customMigrationTemplate(options.msg, Boolean(options.noTransaction), modelChange))
+      }
       const sql = readFileSync(file, 'utf8')
       const pair = pairs.find((p) => p.entry.tag === entry.tag)!
       const plan = await planDown(pair, service.schema)
-      const downSql = plan.kind === 'generated' ? formatDownFile(name, plan.statements) : ''
+      // A custom migration's generated down is a starting point to review, in the
+      // same transaction mode as its up.
+      const downSql =
+        plan.kind === 'generated'
+          ? `${options.noTransaction ? `${NO_TRANSACTION_MARKER}\n` : ''}${formatDownFile(name, plan.statements)}`
+          : ''
       const isolation = [
         ...isolationProblems(file, sql, service.schema, options.otherSchemas),
         ...isolationProblems(downPath(folder, entry), downSql, service.schema, options.otherSchemas),
@@ -183,6 +218,11 @@ export async function addMigration(options: AddMigrationOptions): Promise<number
         out(
           `${service.name}: wrote ${path.relative(service.dir, file)} and ${path.relative(service.dir, downPath(folder, entry))}`,
         )
+        if (custom) {
+          out(
+            `  ${name} records the models' change: write the SQL that makes it (the file lists what drizzle-kit would have written); the down reverses it from the snapshots: review it for live traffic`,
+          )
+        }
       } else {
         out(
           `${service.name}: wrote ${path.relative(service.dir, file)}; a custom migration's down is hand-written:`,
