@@ -280,13 +280,23 @@ export const users = auth.table(
     // in a file without a transaction (not CONCURRENTLY, not IF EXISTS).
     expect(result.code, result.all()).toBe(1)
     expect(result.err.join('\n')).toContain(`error: drizzle/${tag}.down.sql: `)
-    expect(readFileSync(down, 'utf8')).toMatch(/^-- migrate: no-transaction\n.*\nDROP INDEX "auth"."users_username_idx";\n$/)
+    expect(readFileSync(down, 'utf8')).toMatch(
+      /^-- migrate: no-transaction\n.*\nDROP INDEX "auth"."users_username_idx";\n$/,
+    )
     const sql = readFileSync(file, 'utf8')
-    expect(sql).toContain('--   CREATE INDEX "users_username_idx" ON "auth"."users" USING btree ("username");')
+    expect(sql).toContain(
+      '--   CREATE INDEX "users_username_idx" ON "auth"."users" USING btree ("username");',
+    )
     // Recorded: nothing left for the next add-migration to generate.
     expect((await modelDrift(service)).statements).toEqual([])
-    writeFileSync(file, `${sql}CREATE INDEX CONCURRENTLY IF NOT EXISTS "users_username_idx" ON "auth"."users" USING btree ("username");\n`)
-    writeFileSync(down, '-- migrate: no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS "auth"."users_username_idx";\n')
+    writeFileSync(
+      file,
+      `${sql}CREATE INDEX CONCURRENTLY IF NOT EXISTS "users_username_idx" ON "auth"."users" USING btree ("username");\n`,
+    )
+    writeFileSync(
+      down,
+      '-- migrate: no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS "auth"."users_username_idx";\n',
+    )
     await expectDownUndoesNewest()
   })
 

@@ -87,7 +87,11 @@ function runDrizzleKit(options: AddMigrationOptions, args: string[]): Promise<nu
  * `modelChange`: the SQL drizzle-kit would have generated for the models' change
  * since the last migration, which this migration records and so must carry out.
  */
-export function customMigrationTemplate(msg: string, noTransaction: boolean, modelChange: string[] = []): string {
+export function customMigrationTemplate(
+  msg: string,
+  noTransaction: boolean,
+  modelChange: string[] = [],
+): string {
   const lines = noTransaction
     ? [
         NO_TRANSACTION_MARKER,
@@ -109,7 +113,12 @@ export function customMigrationTemplate(msg: string, noTransaction: boolean, mod
       '-- The models changed since the last migration and this one records that change (its snapshot',
       '-- is the models now), so its SQL must make it, in the way that is safe under traffic',
       '-- (CONCURRENTLY, NOT VALID then VALIDATE, batches). drizzle-kit would have written:',
-      ...modelChange.flatMap((statement) => statement.trim().split('\n').map((line) => `--   ${line}`)),
+      ...modelChange.flatMap((statement) =>
+        statement
+          .trim()
+          .split('\n')
+          .map((line) => `--   ${line}`),
+      ),
     )
   }
   return `${lines.join('\n')}\n`
