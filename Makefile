@@ -16,7 +16,7 @@ export PATH := $(CURDIR)/.tools/node_modules/.bin:$(PATH)
 INSTALLED := node_modules/.install-stamp
 OPS := node packages/ops/dist/cli.js
 
-# What users type (svc=, msg=, steps=, custom=, name=, port=) reaches ops as OPS_*
+# What users type (svc=, msg=, steps=, custom=, name=, port=, user=) reaches ops as OPS_*
 # environment variables holding exactly that text: $(value) with := keeps make from
 # expanding it, unexport keeps the raw variables out of recipes, and no recipe line
 # mentions them, so no shell ever parses them either.
@@ -26,10 +26,11 @@ export OPS_STEPS := $(value steps)
 export OPS_CUSTOM := $(value custom)
 export OPS_NAME := $(value name)
 export OPS_PORT := $(value port)
-unexport svc msg steps custom name port
+export OPS_USER := $(value user)
+unexport svc msg steps custom name port user
 # Other command-line variables (DATABASE_URL=..., PORT=...) would be exported
 # expanded, `$` and all; export their literal text instead.
-$(foreach v,$(filter-out svc msg steps custom name port,$(.VARIABLES)),$(if $(filter command line,$(origin $(v))),$(eval override export $(v) := $$(value $(v)))))
+$(foreach v,$(filter-out svc msg steps custom name port user,$(.VARIABLES)),$(if $(filter command line,$(origin $(v))),$(eval override export $(v) := $$(value $(v)))))
 
 # Runs turbo's (cached) build for the given filters; prints its output only if it fails.
 # Several `make run` started at once would otherwise all rebuild the same dist/ files
@@ -42,7 +43,7 @@ DOCKER_UP = docker info >/dev/null 2>&1
 COMPOSE = $(shell docker compose version >/dev/null 2>&1 && echo 'docker compose' || echo docker-compose)
 
 .PHONY: help install build build-ops build-stack dev start-db stop clean bootstrap migrate add-migration \
-	status rollback check run new-service test lint typecheck format bench
+	status rollback check run new-service admin test lint typecheck format bench
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -119,6 +120,9 @@ check: build-ops ## Check every service's migrations (isolation, down SQL, model
 
 run: build-stack ## One instance in the foreground on PORT: make run svc=<service> [PORT=5018]
 	@$(OPS) run
+
+admin: build-ops ## Give a user auth's admin role (scopes at their next login): make admin user=<username>
+	@$(OPS) admin
 
 new-service: build-ops ## Create a service from the template (schema, migration, routes, tests, compose, k8s): make new-service name=<name> [port=<port>]
 	@$(OPS) new-service

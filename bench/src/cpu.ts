@@ -40,6 +40,8 @@ export interface CpuSplit {
   serverUs: number
   postgresUs: number
   loadUs: number
+  /** The other processes asked for (a pooler, a service the server calls), in their order. */
+  othersUs?: number[]
 }
 
 /**
@@ -50,14 +52,17 @@ export interface CpuSplit {
 export async function cpuPerUnit(
   serverPid: number | undefined,
   work: (done: () => void) => Promise<number>,
+  otherPids: number[] = [],
 ): Promise<{ units: number; cpu: CpuSplit }> {
   const server0 = serverPid ? processCpuSeconds(serverPid) : 0
+  const others0 = otherPids.map(processCpuSeconds)
   const postgres0 = postgresCpuByPid()
   const self0 = process.cpuUsage()
-  let spent: { server: number; postgres: number; self: NodeJS.CpuUsage } | undefined
+  let spent: { server: number; others: number[]; postgres: number; self: NodeJS.CpuUsage } | undefined
   const done = () => {
     spent ??= {
       server: serverPid ? processCpuSeconds(serverPid) - server0 : 0,
+      others: otherPids.map((pid, i) => processCpuSeconds(pid) - others0[i]!),
       postgres: postgresCpuSince(postgres0),
       self: process.cpuUsage(self0),
     }
@@ -71,6 +76,7 @@ export async function cpuPerUnit(
       serverUs: perUnit(spent!.server),
       postgresUs: perUnit(spent!.postgres),
       loadUs: perUnit((spent!.self.user + spent!.self.system) / 1e6),
+      ...(otherPids.length > 0 ? { othersUs: spent!.others.map(perUnit) } : {}),
     },
   }
 }

@@ -1,17 +1,19 @@
 // The floor for a DB-read endpoint: bare Fastify 5 and a pg pool of 10 (the
 // services' default), one route that reads a row by the id in its path with a
-// named (prepared) statement; further parameters (billing's user id, which the
-// service takes from the token) are fixed. No logging, validation or auth.
+// named (prepared) statement, or unnamed (parsed and planned on every request) with
+// FLOOR_PREPARED=false; further parameters (billing's user id, which the service
+// takes from the token) are fixed. No logging, validation or auth.
 import Fastify from 'fastify'
 import pg from 'pg'
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 })
 const fixed = JSON.parse(process.env.FLOOR_PARAMS ?? '[]').slice(1)
+const name = process.env.FLOOR_PREPARED === 'false' ? undefined : 'floor_row'
 const app = Fastify({ logger: false })
 app.get('/readyz', async () => ({ status: 'ready' }))
 app.get('/row/:id', async (request, reply) => {
   const { rows } = await pool.query({
-    name: 'floor_row',
+    name,
     text: process.env.FLOOR_SQL,
     values: [request.params.id, ...fixed],
   })

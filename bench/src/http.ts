@@ -11,8 +11,10 @@ import { type CpuSplit, cpuPerUnit } from './cpu.js'
 import { benchDatabase } from './database.js'
 import { type HttpFigure, loadHttp, loadSql, pgbenchSelectOnly, sampleRss } from './load.js'
 import { benchMetricsCost } from './metrics-cost.js'
+import { startPgBouncer } from './pgbouncer.js'
 import { type RunningService, startService } from './service-process.js'
 import { round } from './timing.js'
+import { benchLogin, benchWrite, insertPlans } from './writes.js'
 
 export interface EndpointFigure extends HttpFigure {
   endpoint: string
@@ -21,8 +23,14 @@ export interface EndpointFigure extends HttpFigure {
   cpu: CpuSplit
   /** The same query from a plain pg pool at the same concurrency; absent for the trivial route. */
   raw?: { queriesPerSec: number; cpu: CpuSplit }
-  /** The same query behind a bare Fastify route (no logging, validation or auth). */
+  /** The same query behind a bare Fastify route (no logging, validation or auth), prepared. */
   bare?: { requestsPerSec: number; cpu: CpuSplit }
+  /** The same, sent unnamed: parsed and planned on every request. */
+  bareUnprepared?: { requestsPerSec: number; cpu: CpuSplit }
+  /** How the service ran when not as in production's default (the references are the default row's). */
+  variant?: string
+  /** Through PgBouncer: its CPU per request. */
+  poolerUs?: number
   /** RSS right after start, before any request, and the peak under this load. */
   rssIdleMb: number
   rssLoadMb: number
@@ -33,12 +41,17 @@ const BARE_FASTIFY = fileURLToPath(new URL('./floor-fastify.mjs', import.meta.ur
 /** The floor for a DB-read endpoint on this machine: the same SQL behind bare Fastify 5 + pg. */
 async function benchBareFastify(
   sql: { url: string; text: string; values: unknown[] },
-  options: { connections: number; durationSec: number; logFile: string },
+  options: { connections: number; durationSec: number; logFile: string; prepared: boolean },
 ) {
   const floor = await startService({
     entry: BARE_FASTIFY,
     name: 'bare-fastify',
-    env: { DATABASE_URL: sql.url, FLOOR_SQL: sql.text, FLOOR_PARAMS: JSON.stringify(sql.values) },
+    env: {
+      DATABASE_URL: sql.url,
+      FLOOR_SQL: sql.text,
+      FLOOR_PARAMS: JSON.stringify(sql.values),
+      FLOOR_PREPARED: String(options.prepared),
+    },
     logFile: options.logFile,
   })
   try {
@@ -76,8 +89,11 @@ export async function benchHttp(
   adminUrl: string,
   services: ServiceInfo[],
   logFile: string,
-  options: { connections?: number; durationSec?: number } = {},
+  options: { connections?: number; durationSec?: number; rows?: string[] } = {},
 ) {
+  // --rows auth,pgbouncer: only the rows whose label contains one of these (case-insensitive).
+  const wanted = (label: string) =>
+    !options.rows || options.rows.some((row) => label.toLowerCase().includes(row.toLowerCase()))
   const connections = options.connections ?? 50
   const durationSec = options.durationSec ?? 10
   const auth = services.find((s) => s.name === 'auth')!
@@ -92,19 +108,21 @@ export async function benchHttp(
     const authEnv = {
       DATABASE_URL: authUrl,
       MIGRATION_DATABASE_URL: ownerUrl(database.url, auth, {}),
-      AUTH_TOKEN_RATE_LIMIT_MAX: '1000',
+      // The check runs on every login as in production; the bench's logins all come from one address.
+      AUTH_TOKEN_RATE_LIMIT_MAX: '1000000',
       ...authSigningKeyEnv(),
     }
     const authProcess = await startService({ entry: auth.entry, name: 'auth', env: authEnv, logFile })
     running.push(authProcess)
+    const billingEnv = {
+      DATABASE_URL: billingUrl,
+      MIGRATION_DATABASE_URL: ownerUrl(database.url, billing, {}),
+      AUTH_URL: authProcess.baseUrl,
+    }
     const billingProcess = await startService({
       entry: billing.entry,
       name: 'billing',
-      env: {
-        DATABASE_URL: billingUrl,
-        MIGRATION_DATABASE_URL: ownerUrl(database.url, billing, {}),
-        AUTH_URL: authProcess.baseUrl,
-      },
+      env: billingEnv,
       logFile,
     })
     running.push(billingProcess)
@@ -127,15 +145,11 @@ export async function benchHttp(
       }).toString(),
     })
     const authorization = `Bearer ${token.access_token}`
-    const plan = await call(billingProcess.baseUrl, '/billing/subscriptions', {
-      method: 'POST',
-      headers: { authorization },
-      json: { category: 'bench', priceMinor: 999, currency: 'EUR' },
-    })
+    const [planId] = await insertPlans(ownerUrl(database.url, billing, {}), 1)
     const subscription = await call(billingProcess.baseUrl, '/billing/user-subscriptions', {
       method: 'POST',
       headers: { authorization },
-      json: { subscriptionId: plan.id },
+      json: { subscriptionId: planId },
     })
 
     const targets = [
@@ -163,67 +177,176 @@ export async function benchHttp(
     ]
 
     const figures: EndpointFigure[] = []
-    for (const target of targets) {
+    const measureTarget = async (
+      target: (typeof targets)[number],
+      variant?: { label: string; service: RunningService; url: string; pooler?: number; of: EndpointFigure },
+    ) => {
+      const service = variant?.service ?? target.service
+      const url = variant?.url ?? target.url
       const headers = { authorization }
-      const rssIdleMb = idleRss.get(target.service)!
-      await loadHttp({ url: target.url, headers, connections, durationSec: 2 }) // warm-up (JIT, pool)
-      const sampler = sampleRss(() => target.service.rssMb())
+      const rssIdleMb = idleRss.get(service) ?? round(service.rssMb())
+      await loadHttp({ url, headers, connections, durationSec: 2 }) // warm-up (JIT, pool)
+      const sampler = sampleRss(() => service.rssMb())
       let figure: HttpFigure | undefined
-      const measured = await cpuPerUnit(target.service.child.pid, async () => {
-        figure = await loadHttp({ url: target.url, headers, connections, durationSec })
-        return figure.requestsPerSec * durationSec
-      })
+      const measured = await cpuPerUnit(
+        service.child.pid,
+        async () => {
+          figure = await loadHttp({ url, headers, connections, durationSec })
+          return figure.requestsPerSec * durationSec
+        },
+        variant?.pooler ? [variant.pooler] : [],
+      )
       const rssLoadMb = sampler.stop()
-      let raw: EndpointFigure['raw']
-      let bare: EndpointFigure['bare']
-      if (target.sql) {
+      let raw: EndpointFigure['raw'] = variant?.of.raw
+      let bare: EndpointFigure['bare'] = variant?.of.bare
+      let bareUnprepared: EndpointFigure['bareUnprepared'] = variant?.of.bareUnprepared
+      if (target.sql && !variant) {
         const sql = target.sql
         const rawRun = await cpuPerUnit(undefined, async (done) => {
           const result = await loadSql({ ...sql, connections, poolSize: 10, durationSec, onLoadEnd: done })
           return result.queriesPerSec * durationSec
         })
         raw = { queriesPerSec: Math.round(rawRun.units / durationSec), cpu: rawRun.cpu }
-        bare = await benchBareFastify(sql, { connections, durationSec, logFile })
+        bare = await benchBareFastify(sql, { connections, durationSec, logFile, prepared: true })
+        bareUnprepared = await benchBareFastify(sql, { connections, durationSec, logFile, prepared: false })
       }
-      figures.push({
+      const result: EndpointFigure = {
         endpoint: target.endpoint,
-        service: target.service.name,
+        service: service.name,
         ...figure!,
         cpu: measured.cpu,
         raw,
         bare,
+        bareUnprepared,
+        ...(variant ? { variant: variant.label } : {}),
+        ...(variant?.pooler ? { poolerUs: measured.cpu.othersUs?.[0] } : {}),
         rssIdleMb,
         rssLoadMb,
-      })
+      }
+      figures.push(result)
+      return result
     }
+    const measuredReads = new Map<string, EndpointFigure>()
+    for (const target of targets) {
+      if (!wanted(target.endpoint)) continue
+      const figure = await measureTarget(target)
+      if (target.sql) measuredReads.set(target.endpoint, figure)
+    }
+
+    // The DB-read endpoints again, as a service runs with DB_PREPARED_STATEMENTS=false,
+    // straight to PostgreSQL and then through PgBouncer in transaction mode (the
+    // setting docs/production.md prescribes for PgBouncer < 1.21): the pooler hop's cost.
+    const unpreparedEnv = { DB_PREPARED_STATEMENTS: 'false' }
+    const variants = async (
+      label: string,
+      databaseUrls: { auth: string; billing: string },
+      pooler?: number,
+    ) => {
+      const readTargets = targets.filter((t) => t.sql && measuredReads.has(t.endpoint) && wanted(label))
+      if (readTargets.length === 0) return
+      const pair = {
+        auth: await startService({
+          entry: auth.entry,
+          name: `auth (${label})`,
+          env: { ...authEnv, ...unpreparedEnv, DATABASE_URL: databaseUrls.auth },
+          logFile,
+        }),
+        billing: await startService({
+          entry: billing.entry,
+          name: `billing (${label})`,
+          env: { ...billingEnv, ...unpreparedEnv, DATABASE_URL: databaseUrls.billing },
+          logFile,
+        }),
+      }
+      try {
+        for (const target of readTargets) {
+          const service = target.service === authProcess ? pair.auth : pair.billing
+          await measureTarget(target, {
+            label,
+            service,
+            url: target.url.replace(target.service.baseUrl, service.baseUrl),
+            pooler,
+            of: measuredReads.get(target.endpoint)!,
+          })
+        }
+      } finally {
+        await pair.auth.stop()
+        await pair.billing.stop()
+      }
+    }
+    await variants('DB_PREPARED_STATEMENTS=false', { auth: authUrl, billing: billingUrl })
+    let pooler: { version: string } | { missing: string } | undefined
+    if (wanted('PgBouncer') && measuredReads.size > 0) {
+      const pgbouncer = await startPgBouncer({ roleUrls: [authUrl, billingUrl], poolSize: 10, logFile })
+      if ('missing' in pgbouncer) {
+        console.error(`bench: ${pgbouncer.missing}`)
+        pooler = pgbouncer
+      } else {
+        pooler = { version: pgbouncer.version }
+        try {
+          await variants(
+            `PgBouncer ${pgbouncer.version}, transaction mode, DB_PREPARED_STATEMENTS=false`,
+            { auth: pgbouncer.through(authUrl), billing: pgbouncer.through(billingUrl) },
+            pgbouncer.pid,
+          )
+        } finally {
+          await pgbouncer.stop()
+        }
+      }
+    }
+
+    // The write path and the login, whole.
+    const write = wanted('POST /billing/user-subscriptions')
+      ? await benchWrite({
+          billing: billingProcess,
+          auth: authProcess,
+          billingOwnerUrl: ownerUrl(database.url, billing, {}),
+          authorization,
+          connections,
+          durationSec,
+        })
+      : undefined
+    const login = wanted('POST /auth/token')
+      ? await benchLogin({
+          auth: authProcess,
+          username: 'bench_user',
+          password: 'correct horse battery staple',
+          durationSec,
+        })
+      : undefined
 
     // What /metrics costs per request: a second auth, its signing key shared (the
     // token verifies), with METRICS_ENABLED=false.
-    const authWithoutMetrics = await startService({
-      entry: auth.entry,
-      name: 'auth (METRICS_ENABLED=false)',
-      env: { ...authEnv, METRICS_ENABLED: 'false' },
-      logFile,
-    })
-    running.push(authWithoutMetrics)
-    const metrics = await benchMetricsCost({
-      on: authProcess,
-      off: authWithoutMetrics,
-      targets: [
-        { endpoint: 'GET /auth/users/{id}', path: `/auth/users/${user.id}` },
-        { endpoint: 'GET /healthz (trivial)', path: '/healthz' },
-      ],
-      headers: { authorization },
-      connections,
-      durationSec,
-      databaseUrl: authUrl,
-      migrations: { schema: auth.schema, folder: auth.migrationsFolder },
-    })
+    const metrics = wanted('/metrics cost') ? await metricsCost() : undefined
+    async function metricsCost() {
+      const authWithoutMetrics = await startService({
+        entry: auth.entry,
+        name: 'auth (METRICS_ENABLED=false)',
+        env: { ...authEnv, METRICS_ENABLED: 'false' },
+        logFile,
+      })
+      running.push(authWithoutMetrics)
+      return benchMetricsCost({
+        on: authProcess,
+        off: authWithoutMetrics,
+        targets: [
+          { endpoint: 'GET /auth/users/{id}', path: `/auth/users/${user.id}` },
+          { endpoint: 'GET /healthz (trivial)', path: '/healthz' },
+        ],
+        headers: { authorization },
+        connections,
+        durationSec,
+        databaseUrl: authUrl,
+        migrations: { schema: auth.schema, folder: auth.migrationsFolder },
+      })
+    }
 
     for (const service of running) await service.stop()
     running.length = 0
-    const pgbenchTps = pgbenchSelectOnly(database.url, connections, durationSec)
-    return { connections, durationSec, figures, pgbenchTps, metrics }
+    const pgbenchTps = wanted('pgbench')
+      ? pgbenchSelectOnly(database.url, connections, durationSec)
+      : undefined
+    return { connections, durationSec, figures, pgbenchTps, metrics, pooler, write, login }
   } finally {
     for (const service of running) await service.stop()
     await database.drop()

@@ -17,12 +17,36 @@ export async function loadHttp(options: {
   headers?: Record<string, string>
   connections: number
   durationSec: number
+  method?: 'GET' | 'POST'
+  body?: string
+  /** Called before each request: what differs per request (a new Idempotency-Key, a body). */
+  perRequest?: () => { headers?: Record<string, string>; body?: string }
 }): Promise<HttpFigure> {
+  const perRequest = options.perRequest
   const result = await autocannon({
     url: options.url,
     headers: options.headers,
+    // Only when given: autocannon takes an undefined method for an unsupported one.
+    ...(options.method ? { method: options.method } : {}),
+    ...(options.body !== undefined ? { body: options.body } : {}),
     connections: options.connections,
     duration: options.durationSec,
+    ...(perRequest
+      ? {
+          requests: [
+            {
+              setupRequest: (request: autocannon.Request) => {
+                const next = perRequest()
+                return {
+                  ...request,
+                  headers: { ...request.headers, ...next.headers },
+                  ...(next.body !== undefined ? { body: next.body } : {}),
+                }
+              },
+            },
+          ],
+        }
+      : {}),
   })
   return {
     requestsPerSec: Math.round(result.requests.average),

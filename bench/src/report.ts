@@ -1,10 +1,12 @@
 // Renders the figures as markdown tables, each figure beside its reference and
 // the issue's target.
+import type { BreakdownFigure } from './breakdown.js'
 import type { EndpointFigure } from './http.js'
 import type { MetricsCostFigures } from './metrics-cost.js'
 import type { MigrationFigures } from './migrations.js'
 import type { RateLimitFigure, RateLimitFigures } from './rate-limit.js'
 import type { StartupFigures } from './startup.js'
+import type { LoginFigure, WriteFigure } from './writes.js'
 
 // Columns padded to their widest cell: the layout the repository's formatter (Biome)
 // gives markdown tables, so the README section a run rewrites stays formatted.
@@ -109,10 +111,14 @@ export function renderReport(report: Record<string, unknown>): string {
         figures: EndpointFigure[]
         pgbenchTps?: number
         metrics?: MetricsCostFigures
+        pooler?: { version: string } | { missing: string }
+        write?: WriteFigure
+        login?: LoginFigure
       }
     | undefined
   if (http) {
-    const reads = http.figures.filter((f) => f.raw && f.bare)
+    const reads = http.figures.filter((f) => f.raw && f.bare && !f.variant)
+    const label = (f: EndpointFigure) => (f.variant ? `${f.endpoint}, ${f.variant}` : f.endpoint)
     parts.push(
       `### HTTP: ${http.connections} connections for ${http.durationSec} s (autocannon), production logging and /metrics on`,
     )
@@ -122,32 +128,35 @@ export function renderReport(report: Record<string, unknown>): string {
           'endpoint',
           'req/s',
           'p99',
-          'raw: same SQL, plain pg pool',
-          'fraction of raw (target ≥ 0.50)',
-          'bare Fastify + pg, same SQL',
-          'bare: fraction of raw',
-          'endpoint: fraction of bare',
+          'bare Fastify + pg, same SQL unprepared',
+          'fraction of it (target ≥ 1.0)',
+          'bare, prepared',
+          'fraction of it (target ≥ 0.9)',
+          'raw: same SQL, plain pg pool, prepared',
+          'fraction of raw',
           'non-2xx',
         ],
         http.figures.map((f) =>
-          f.raw && f.bare
+          f.raw && f.bare && f.bareUnprepared
             ? [
-                f.endpoint,
+                label(f),
                 f.requestsPerSec,
                 `${f.p99Ms} ms`,
+                `${f.bareUnprepared.requestsPerSec} req/s`,
+                ratio(f.requestsPerSec, f.bareUnprepared.requestsPerSec),
+                `${f.bare.requestsPerSec} req/s`,
+                ratio(f.requestsPerSec, f.bare.requestsPerSec),
                 `${f.raw.queriesPerSec} q/s`,
                 ratio(f.requestsPerSec, f.raw.queriesPerSec),
-                `${f.bare.requestsPerSec} req/s`,
-                ratio(f.bare.requestsPerSec, f.raw.queriesPerSec),
-                ratio(f.requestsPerSec, f.bare.requestsPerSec),
                 f.non2xx + f.errors,
               ]
             : [
-                f.endpoint,
+                label(f),
                 f.requestsPerSec,
                 `${f.p99Ms} ms`,
                 '-',
-                `target ≥ 40k req/s`,
+                'target ≥ 40k req/s',
+                '-',
                 '-',
                 '-',
                 '-',
@@ -163,43 +172,114 @@ export function renderReport(report: Record<string, unknown>): string {
           .join(', ')}.`,
       )
     }
+    if (http.pooler && 'missing' in http.pooler)
+      parts.push(`Not measured through PgBouncer: ${http.pooler.missing}.`)
     parts.push('#### Where the CPU goes: µs per request (per query for the raw pool)')
     parts.push(
       tableOf(
         [
           'endpoint',
           'service',
+          'service - bare (target ≤ 15)',
           'PostgreSQL',
+          'PgBouncer',
           'load generator',
-          'bare Fastify',
+          'bare Fastify, prepared',
+          'its PostgreSQL',
+          'bare, unprepared',
           'its PostgreSQL',
           'raw pool client',
           'its PostgreSQL',
         ],
         http.figures.map((f) => [
-          f.endpoint,
+          label(f),
           f.cpu.serverUs,
+          f.bare ? f.cpu.serverUs - f.bare.cpu.serverUs : '-',
           f.cpu.postgresUs,
+          f.poolerUs ?? '-',
           f.cpu.loadUs,
           f.bare?.cpu.serverUs ?? '-',
           f.bare?.cpu.postgresUs ?? '-',
+          f.bareUnprepared?.cpu.serverUs ?? '-',
+          f.bareUnprepared?.cpu.postgresUs ?? '-',
           f.raw?.cpu.loadUs ?? '-',
           f.raw?.cpu.postgresUs ?? '-',
         ]),
       ),
     )
+    if (http.write || http.login) parts.push(...renderWrites(http.write, http.login))
     if (http.metrics) parts.push(...renderMetricsCost(http.metrics, http.connections))
     parts.push('### Memory: RSS per service (target ≤ 100 MB idle, ≤ 150 MB under load)')
     parts.push(
       tableOf(
         ['endpoint under load', 'service', 'idle (started, migrated, no request yet)', 'peak under load'],
-        http.figures.map((f) => [f.endpoint, f.service, `${f.rssIdleMb} MB`, `${f.rssLoadMb} MB`]),
+        http.figures.map((f) => [
+          f.variant ? `${f.endpoint}, ${f.variant}` : f.endpoint,
+          f.service,
+          `${f.rssIdleMb} MB`,
+          `${f.rssLoadMb} MB`,
+        ]),
       ),
+    )
+  }
+  const breakdown = report.breakdown as BreakdownFigure[] | undefined
+  if (breakdown) {
+    parts.push("### A DB read's CPU inside the service, part by part (in process, µs per request)")
+    parts.push(
+      tableOf(
+        ['part', 'CPU µs'],
+        breakdown.map((f) => [f.part, f.us]),
+      ),
+    )
+    parts.push(
+      "Through Fastify's inject() in the bench's process (no socket, no other process), the fastest of 20 blocks of 500 (taken in turns): the differences are the parts' costs, the rest each part alone. inject() itself costs more than a socket's request, so the first two rows are higher than the HTTP table's; their difference is what the service adds.",
     )
   }
   const rateLimit = report.rateLimit as RateLimitFigures | undefined
   if (rateLimit) parts.push(...renderRateLimit(rateLimit))
   return `${parts.join('\n\n')}\n`
+}
+
+function renderWrites(write: WriteFigure | undefined, login: LoginFigure | undefined): string[] {
+  const rows = [write, login].filter((f): f is WriteFigure => f !== undefined)
+  const parts = [
+    '#### Writes and logins, whole: per second, and CPU µs per request',
+    tableOf(
+      [
+        'operation',
+        'connections',
+        'per second',
+        'p99',
+        'service',
+        'auth (user check)',
+        'PostgreSQL',
+        'load generator',
+        'non-2xx',
+      ],
+      rows.map((f) => [
+        f.endpoint,
+        f.connections,
+        f.requestsPerSec,
+        `${f.p99Ms} ms`,
+        f.cpu.serverUs,
+        f.cpu.othersUs?.[0] ?? '-',
+        f.cpu.postgresUs,
+        f.cpu.loadUs,
+        f.non2xx + f.errors,
+      ]),
+    ),
+  ]
+  if (write) {
+    parts.push(
+      "The write is one request as a client sends it: a new `Idempotency-Key` and a plan the user has no subscription to, billing asks auth whether the user exists (GET /auth/users/{id}: auth's CPU in its column), then one transaction claims the key, reads the plan, inserts the row and stores the answer.",
+    )
+  }
+  if (login) {
+    parts.push(
+      `A login is the rate limit check, the user read, one argon2id verification and the token signed. argon2id alone with auth's parameters, ${login.argon2Concurrency} at once (AUTH_ARGON2_CONCURRENCY's default) in the bench's process: ${login.argon2PerSec} verifications/s, ${login.argon2Us} µs of CPU each; logins/s are ${ratio(login.requestsPerSec, login.argon2PerSec)} of it.`,
+    )
+  }
+  return parts
 }
 
 function renderMetricsCost(metrics: MetricsCostFigures, connections: number): string[] {

@@ -1,8 +1,9 @@
 // `make bench`: every section in one run, on one server, printed as a markdown
 // table and written as JSON to bench/results/latest.json (and latest.md).
 // A full run also rewrites bench/README.md's results section. `pnpm bench --only
-// migrations,startup` runs a subset (of migrations, startup, http, rate-limit) and
-// `--duration 3` shortens the loads (neither touches bench/README.md). BENCH_DATABASE_URL measures another server;
+// migrations,startup` runs a subset (of migrations, startup, http, breakdown, rate-limit) and
+// `--duration 3` shortens the loads, `--rows users,pgbouncer` runs only the HTTP rows
+// whose label contains one of these (none of the three touches bench/README.md). BENCH_DATABASE_URL measures another server;
 // BENCH_NODE_ARGS="--cpu-prof" profiles the services.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -10,6 +11,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { discoverServices } from '@app/migrations/authoring'
+import { benchBreakdown } from './breakdown.js'
 import { startBenchServer } from './database.js'
 import { benchHttp } from './http.js'
 import { benchMigrations } from './migrations.js'
@@ -17,7 +19,9 @@ import { benchRateLimit } from './rate-limit.js'
 import { renderReport } from './report.js'
 import { benchStartup } from './startup.js'
 
-const { values } = parseArgs({ options: { only: { type: 'string' }, duration: { type: 'string' } } })
+const { values } = parseArgs({
+  options: { only: { type: 'string' }, duration: { type: 'string' }, rows: { type: 'string' } },
+})
 const only = values.only ? new Set(values.only.split(',')) : undefined
 const wanted = (section: string) => !only || only.has(section)
 
@@ -50,7 +54,12 @@ try {
     console.error('bench: HTTP throughput and memory...')
     report.http = await benchHttp(server.adminUrl, services, logFile, {
       durationSec: values.duration ? Number(values.duration) : 10,
+      rows: values.rows?.split(','),
     })
+  }
+  if (wanted('breakdown')) {
+    console.error("bench: a DB read's CPU, part by part (in process)...")
+    report.breakdown = await benchBreakdown(server.adminUrl, services.find((s) => s.name === 'auth')!)
   }
   if (wanted('rate-limit')) {
     console.error('bench: login rate limit stores...')
@@ -68,7 +77,7 @@ writeFileSync(path.join(resultsDir, 'latest.md'), markdown)
 console.log(markdown)
 
 // A full run (every section, full duration) is what bench/README.md shows.
-if (!only && !values.duration) {
+if (!only && !values.duration && !values.rows) {
   const readme = fileURLToPath(new URL('../README.md', import.meta.url))
   const text = readFileSync(readme, 'utf8')
   const start = '<!-- bench:start -->'

@@ -3,6 +3,7 @@
 // HS256 keyed with the public key, wrong issuer or audience, a tampered payload)
 // refused by both services, and the password hash never leaving auth, in any
 // response or any log line.
+import { promoteToAdmin } from '@app/testkit'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { migratedDatabase, query } from './support/databases.js'
 import { saveFigures } from './support/figures.js'
@@ -42,8 +43,11 @@ afterAll(async () => {
 describe('password guessing on POST /auth/token', () => {
   test('is cut off after AUTH_TOKEN_RATE_LIMIT_MAX attempts with 429 RATE_LIMITED, even for the right password', async () => {
     const limited = await startAuth(adminUrl, key, { env: { AUTH_TOKEN_RATE_LIMIT_MAX: '5' } })
+    // An account of its own: five failures also start its per-username backoff
+    // (shared through the database), which must not hold back the victim's logins below.
+    const target = await register(limited)
     const guess = (password: string, headers: Record<string, string> = {}) => {
-      const request = form({ username: victim.username, password })
+      const request = form({ username: target.username, password })
       return sendSeen(limited, {
         method: 'POST',
         path: '/auth/token',
@@ -62,9 +66,9 @@ describe('password guessing on POST /auth/token', () => {
     expect(blocked.json().code).toBe('RATE_LIMITED')
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0)
     // The right password gets no answer either: the guesser cannot tell it found it.
-    expect((await guess(victim.password)).status).toBe(429)
+    expect((await guess(target.password)).status).toBe(429)
     // Nor does claiming to be someone else through a forwarding header help (TRUST_PROXY is off).
-    expect((await guess(victim.password, { 'x-forwarded-for': '203.0.113.7' })).status).toBe(429)
+    expect((await guess(target.password, { 'x-forwarded-for': '203.0.113.7' })).status).toBe(429)
     // Other routes are not limited.
     expect((await send(limited.baseUrl, { method: 'GET', path: '/auth/.well-known/jwks.json' })).status).toBe(
       200,
@@ -76,7 +80,8 @@ describe('forged tokens', () => {
   const plan = { category: 'forged', priceMinor: 100, currency: 'EUR' }
 
   test('a token auth really issued is accepted by both services (the control for the forgeries below)', async () => {
-    const token = await validToken(key, victim)
+    // With the admin scope, as auth issues it to an admin: creating a plan takes it.
+    const token = await validToken(key, victim, 'users:read billing:plans:write')
     const me = await sendSeen(auth, { method: 'GET', path: '/auth/users/me', headers: bearer(token) })
     expect({ status: me.status, id: me.json().id }).toEqual({ status: 200, id: victim.id })
     const mine = await sendSeen(billing, {
@@ -156,6 +161,8 @@ describe('the password hash', () => {
     // The error paths too: a duplicate registration, a wrong password.
     const { id: _id, ...taken } = users[1]!
     expect((await sendSeen(auth, { method: 'POST', path: '/auth/users', ...json(taken) })).status).toBe(409)
+    // One of them an admin: the full list (users:read) is read too, every email in it.
+    await promoteToAdmin(adminUrl, users[2]!.username)
     const wrong = form({ username: victim.username, password: `${victim.password}-wrong` })
     expect((await sendSeen(auth, { method: 'POST', path: '/auth/token', ...wrong })).status).toBe(401)
     for (const user of users) {
@@ -169,7 +176,11 @@ describe('the password hash', () => {
         `/auth/users/${victim.id}`,
         '/auth/users?limit=100',
       ]) {
-        expect((await sendSeen(auth, { method: 'GET', path, headers: bearer(token) })).status).toBe(200)
+        // Listing users takes users:read: the admin's 200, the others' 403.
+        const expected = path.startsWith('/auth/users?') && user !== users[2] ? 403 : 200
+        expect((await sendSeen(auth, { method: 'GET', path, headers: bearer(token) })).status, path).toBe(
+          expected,
+        )
       }
     }
 

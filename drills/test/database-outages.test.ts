@@ -17,7 +17,7 @@ import {
   startService,
   waitUntilReady,
 } from './support/service-process.js'
-import { authOptions, billingOptions, login, newUser, register } from './support/stack.js'
+import { authOptions, billingOptions, login, newUser, registerAdmin } from './support/stack.js'
 import { newSigningKey, type SigningKey } from './support/tokens.js'
 
 let server: OwnPostgres
@@ -116,7 +116,8 @@ interface Outcome {
 type Phase = 'before' | 'stopping' | 'down' | 'starting' | 'after'
 
 test('restarted under load: 503 DB_UNAVAILABLE during the outage, recovery without a restart, rows lost 0', async () => {
-  const user = await register(auth)
+  // An admin: the load creates plans (billing:plans:write).
+  const user = await registerAdmin(auth, adminUrl)
   const token = await login(auth, user)
   const acknowledged = { users: [user.id], plans: [] as string[] }
   const outcomes: Outcome[] = []

@@ -16,7 +16,7 @@ import {
 import { countFault, countRows, saveFigures } from './support/figures.js'
 import { bearer, type DrillRequest, json, send } from './support/http.js'
 import { killLeftovers, type ServiceProcess } from './support/service-process.js'
-import { login, register, startAuth, startBilling } from './support/stack.js'
+import { login, registerAdmin, startAuth, startBilling } from './support/stack.js'
 import { newSigningKey } from './support/tokens.js'
 
 const IN_FLIGHT = 5
@@ -59,7 +59,8 @@ const targets: Target[] = [
     async start(databaseUrl) {
       const auth = await startAuth(databaseUrl, await newSigningKey())
       const target = await startBilling(databaseUrl, auth.baseUrl)
-      const token = await login(auth, await register(auth))
+      // An admin: creating plans takes billing:plans:write.
+      const token = await login(auth, await registerAdmin(auth, databaseUrl))
       return {
         target,
         write: (n) => ({

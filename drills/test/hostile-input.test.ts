@@ -15,10 +15,11 @@ import {
   routesOf,
   SQL_INJECTION,
   UNICODE_EDGES,
+  UUID_SPELLINGS,
 } from './support/openapi-fuzz.js'
 import { responseProblems } from './support/safe-response.js'
 import { killLeftovers, type ServiceProcess } from './support/service-process.js'
-import { login, register, startAuth, startBilling, type User } from './support/stack.js'
+import { login, register, registerAdmin, startAuth, startBilling, type User } from './support/stack.js'
 import { newSigningKey } from './support/tokens.js'
 
 const RUNS_PER_ROUTE = 40
@@ -47,7 +48,8 @@ beforeAll(async () => {
   adminUrl = database.url
   auth = await startAuth(adminUrl, await newSigningKey())
   billing = await startBilling(adminUrl, auth.baseUrl)
-  user = await register(auth)
+  // An admin: its token reaches every route, plan writes included (billing:plans:write).
+  user = await registerAdmin(auth, adminUrl)
   acknowledged['auth.users']!.add(user.id)
   token = await login(auth, user)
   const plan = await createPlan({ category: 'drill plan', priceMinor: 999, currency: 'EUR' })
@@ -65,7 +67,7 @@ beforeAll(async () => {
   knownIds.push(user.id, planId, subscriptionId)
 })
 
-/** POST /billing/subscriptions as the drill's user, checked like every other response. */
+/** POST /billing/subscriptions as the drill's user (an admin), checked like every other response. */
 async function createPlan(body: unknown, headers: Record<string, string> = {}) {
   const response = await sendChecked(billing, {
     method: 'POST',
@@ -199,6 +201,7 @@ describe('requests generated from every route schema in /openapi.json', () => {
         'POST /billing/subscriptions',
         'GET /billing/subscriptions',
         'GET /billing/subscriptions/{id}',
+        'POST /billing/subscriptions/{id}/retire',
         'POST /billing/user-subscriptions',
         'GET /billing/user-subscriptions',
         'GET /billing/user-subscriptions/{id}',
@@ -209,8 +212,13 @@ describe('requests generated from every route schema in /openapi.json', () => {
     // still went through the handler and the database.
     expect(
       unreached(outcomes, {
-        'POST /billing/user-subscriptions': ['409 ALREADY_SUBSCRIBED', '422 UNKNOWN_SUBSCRIPTION'],
+        'POST /billing/user-subscriptions': [
+          '409 ALREADY_SUBSCRIBED',
+          '409 PLAN_RETIRED',
+          '422 UNKNOWN_SUBSCRIPTION',
+        ],
         'GET /billing/subscriptions/{id}': ['404 SUBSCRIPTION_NOT_FOUND'],
+        'POST /billing/subscriptions/{id}/retire': ['404 SUBSCRIPTION_NOT_FOUND'],
         'GET /billing/user-subscriptions/{id}': ['404 USER_SUBSCRIPTION_NOT_FOUND'],
         'POST /billing/user-subscriptions/{id}/cancel': ['404 USER_SUBSCRIPTION_NOT_FOUND'],
       }),
@@ -366,7 +374,7 @@ describe('unicode edge cases', () => {
   )
 
   test.each(UNICODE_EDGES.map((edge) => [JSON.stringify(edge), edge]))(
-    'a plan category carrying %s, with and without Idempotency-Key: a 4xx, or stored and read back exactly',
+    'a plan category carrying %s, with and without Idempotency-Key: a 4xx, or stored and read back exactly (in NFC)',
     async (_name, edge) => {
       for (const category of [`plan ${edge}`, `${edge}`, `${edge} plan`, `a${edge}b`]) {
         for (const key of [undefined, `unicode-${Math.random().toString(36).slice(2)}`]) {
@@ -376,13 +384,13 @@ describe('unicode edge cases', () => {
           if (response.status !== 201) continue
           const { id } = response.json<{ id: string }>()
           const read = await sendChecked(billing, { method: 'GET', path: `/billing/subscriptions/${id}` })
-          expect(read.json().category).toBe(category)
+          expect(read.json().category).toBe(category.normalize('NFC'))
           const [row] = await query<{ category: string }>(
             adminUrl,
             'SELECT category FROM billing.subscriptions WHERE id = $1',
             [id],
           )
-          expect(row?.category).toBe(category)
+          expect(row?.category).toBe(category.normalize('NFC'))
           if (key) {
             const replay = await createPlan(body, { 'idempotency-key': key })
             expect({ status: replay.status, id: replay.json().id }).toEqual({ status: 201, id })
@@ -470,6 +478,49 @@ describe('unicode edge cases', () => {
     for (const [target, request] of requests) {
       const response = await sendChecked(target, request)
       expect(response.status, describeRequest(request)).toBeGreaterThanOrEqual(400)
+    }
+  })
+})
+
+describe('an id spelled any other way than the canonical UUID', () => {
+  /** Every route with an id in its path, and an id that exists there. */
+  const idRoutes = () =>
+    [
+      [auth, 'GET', (id: string) => `/auth/users/${id}`, knownIds[0]!],
+      [billing, 'GET', (id: string) => `/billing/subscriptions/${id}`, knownIds[1]!],
+      [billing, 'POST', (id: string) => `/billing/subscriptions/${id}/retire`, crypto.randomUUID()],
+      [billing, 'GET', (id: string) => `/billing/user-subscriptions/${id}`, knownIds[2]!],
+      [billing, 'POST', (id: string) => `/billing/user-subscriptions/${id}/cancel`, crypto.randomUUID()],
+    ] as const
+
+  test.each(Object.entries(UUID_SPELLINGS).filter(([name]) => name !== 'upperCase'))(
+    '%s: 422 VALIDATION_FAILED naming params.id on every route, never a 5xx',
+    async (_name, spell) => {
+      for (const [target, method, path, id] of idRoutes()) {
+        const request = { method, path: path(encodeURIComponent(spell(id))), headers: bearer(token) }
+        const response = await sendChecked(target, request)
+        expect(response.status, describeRequest(request)).toBe(422)
+        expect(response.json()).toMatchObject({
+          code: 'VALIDATION_FAILED',
+          message: expect.stringContaining('params.id'),
+        })
+      }
+    },
+  )
+
+  test('upper case is the same UUID: answered as the lower-case spelling is', async () => {
+    for (const [target, method, path, id] of idRoutes().filter(([, method]) => method === 'GET')) {
+      const lower = await sendChecked(target, { method, path: path(id), headers: bearer(token) })
+      const upper = await sendChecked(target, {
+        method,
+        path: path(id.toUpperCase()),
+        headers: bearer(token),
+      })
+      expect(lower.status, path(id)).toBeLessThan(500)
+      expect({ status: upper.status, body: upper.json() }).toEqual({
+        status: lower.status,
+        body: lower.json(),
+      })
     }
   })
 })

@@ -25,7 +25,7 @@ import { describeLoad, type LoadRequest, type RunningLoad, steadyLoad } from './
 import { startPgBouncer } from './support/pgbouncer.js'
 import { copyServiceWithMigrations, type ServiceCopy } from './support/service-copy.js'
 import { killLeftovers, type ServiceProcess, startReadyService } from './support/service-process.js'
-import { authOptions, login, newUser, register } from './support/stack.js'
+import { authOptions, login, newUser, registerAdmin } from './support/stack.js'
 import { newSigningKey } from './support/tokens.js'
 
 const ROWS = 30_000
@@ -224,7 +224,8 @@ beforeAll(async () => {
     await query<{ id: string }>(databaseUrl, 'SELECT id FROM auth.users ORDER BY random() LIMIT 500')
   ).map((r) => r.id)
   auth = await startReadyService(authOptions(databaseUrl, await newSigningKey()))
-  const token = await login(auth, await register(auth))
+  // An admin: the load lists users (users:read).
+  const token = await login(auth, await registerAdmin(auth, databaseUrl))
   const statusOf = (response: Promise<{ status: number }>) => response.then((r) => ({ status: r.status }))
   const mix: LoadRequest[] = [
     {

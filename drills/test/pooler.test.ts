@@ -1,6 +1,9 @@
 // Behind a transaction-mode pooler: PgBouncer (Debian's 1.18, stock settings,
-// default_pool_size 4) between every service process and PostgreSQL, for requests
-// (the runtime roles) and migrations (the owners) alike.
+// default_pool_size 4) between every service process and PostgreSQL for requests (the
+// runtime roles); billing's migrations (the owner) go through it too, which works for
+// transactional migrations, while auth's go directly to PostgreSQL, as the README
+// recommends: its 0004 runs without a transaction, and a transaction pooler cannot
+// carry that (the runner refuses, and nothing of the file is applied).
 //
 // 8 auth and 8 billing replicas start at once on an empty, freshly bootstrapped
 // database, several rounds: all become ready, each migration is applied exactly
@@ -11,7 +14,7 @@
 // and killing the replica that holds a migration's lock lets the others finish.
 import { randomUUID } from 'node:crypto'
 import { freePort } from '@app/db/embedded'
-import { readMigrationFolder } from '@app/migrations'
+import { migrate, readMigrationFolder } from '@app/migrations'
 import pg from 'pg'
 import { afterAll, describe, expect, test } from 'vitest'
 import { eventually, query, service } from './support/databases.js'
@@ -24,7 +27,7 @@ import {
   startService,
   waitUntilReady,
 } from './support/service-process.js'
-import { authOptions, billingOptions, login, register } from './support/stack.js'
+import { authOptions, billingOptions, login, registerAdmin } from './support/stack.js'
 import { newSigningKey, type SigningKey } from './support/tokens.js'
 import { POOLER_ENV, type PooledDatabase, pooledDatabase } from './support/topology.js'
 
@@ -32,6 +35,8 @@ const REPLICAS = 8
 const ROUNDS = 3
 const POOL_SIZE = 4
 const ROLES = ['auth', 'auth_app', 'billing', 'billing_app']
+/** The roles whose server connections PgBouncer opens: auth's owner migrates directly. */
+const POOLED_ROLES = ['auth_app', 'billing', 'billing_app']
 
 afterAll(async () => {
   await killLeftovers()
@@ -96,7 +101,7 @@ function startAuth(pooled: PooledDatabase, key: SigningKey, port?: number): Prom
 
 function startBilling(pooled: PooledDatabase, authUrl: string): Promise<ServiceProcess> {
   const options = billingOptions(pooled.database.url, authUrl, { env: POOLER_ENV })
-  return startService({ ...options, ...pooled.connections('billing') })
+  return startService({ ...options, ...pooled.connections('billing', { migrations: 'pooler' }) })
 }
 
 describe(`${REPLICAS} auth + ${REPLICAS} billing replicas at once through PgBouncer (transaction mode, pool ${POOL_SIZE})`, () => {
@@ -140,7 +145,8 @@ describe(`${REPLICAS} auth + ${REPLICAS} billing replicas at once through PgBoun
 
         // Through the pooler, across replicas: register on one, log in on another, create a
         // plan and subscribe on two billing replicas.
-        const user = await register(auths[round % REPLICAS]!)
+        // An admin (as make admin makes one): creating a plan takes billing:plans:write.
+        const user = await registerAdmin(auths[round % REPLICAS]!, database.url)
         const token = await login(auths[(round + 3) % REPLICAS]!, user)
         const plan = await send(billings[round % REPLICAS]!.baseUrl, {
           method: 'POST',
@@ -170,8 +176,9 @@ describe(`${REPLICAS} auth + ${REPLICAS} billing replicas at once through PgBoun
       }
       const most = await watch.stop()
       console.log(`round ${round}: most server connections at once per role: ${JSON.stringify(most)}`)
-      for (const role of ROLES) expect(most[role] ?? 0).toBeLessThanOrEqual(POOL_SIZE)
-      // The owners (migrations) and the runtime roles (readiness, requests) both went through it.
+      for (const role of POOLED_ROLES) expect(most[role] ?? 0).toBeLessThanOrEqual(POOL_SIZE)
+      // Billing's owner (migrations) and the runtime roles (readiness, requests) went through
+      // it; auth's owner connected directly.
       expect(Object.keys(most).sort()).toEqual([...ROLES].sort())
       if (round < ROUNDS) await pooled.pgbouncer.stop()
     }
@@ -203,11 +210,11 @@ describe(`${REPLICAS} auth + ${REPLICAS} billing replicas at once through PgBoun
   test("the migrations' settings (statement_timeout, lock_timeout, search_path) never reach another client", async () => {
     const pooled = lastRound!
     const { database } = pooled
-    // The owner role's server connections: the ones 8 replicas' migrations just used (the
-    // owner does nothing else), up to the pool's size.
+    // Billing's owner role's server connections: the ones 8 replicas' migrations just used
+    // through the pooler (the owner does nothing else), up to the pool's size.
     const used = await query<{ pid: number }>(
       database.url,
-      "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND usename = 'auth'",
+      "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND usename = 'billing'",
       [database.name],
     )
     expect(used.length).toBeGreaterThan(0)
@@ -216,7 +223,7 @@ describe(`${REPLICAS} auth + ${REPLICAS} billing replicas at once through PgBoun
     // hands out its idle server connections first, so together they hold every one of them.
     const clients = Array.from(
       { length: used.length },
-      () => new pg.Client({ connectionString: pooled.roleUrl('auth') }),
+      () => new pg.Client({ connectionString: pooled.roleUrl('billing') }),
     )
     try {
       await Promise.all(clients.map((client) => client.connect()))
@@ -232,7 +239,7 @@ describe(`${REPLICAS} auth + ${REPLICAS} billing replicas at once through PgBoun
       )
       expect(seen.map((row) => row.pid).sort()).toEqual(used.map((row) => row.pid).sort())
       for (const row of seen)
-        expect({ st: row.st, lt: row.lt, sp: row.sp }).toEqual({ st: '0', lt: '0', sp: 'auth' })
+        expect({ st: row.st, lt: row.lt, sp: row.sp }).toEqual({ st: '0', lt: '0', sp: 'billing' })
     } finally {
       await Promise.all(clients.map((client) => client.query('COMMIT').catch(() => {})))
       await Promise.all(clients.map((client) => client.end()))
@@ -273,13 +280,20 @@ test('kill -9 the replica holding the migration lock, through the pooler: the ot
     return row!.n
   }
   try {
+    // auth's own migrations first, directly (0004 runs without a transaction, which the
+    // pooler cannot carry): the gated one, transactional, is left for the pooler.
+    await migrate({
+      url: pooled.connections('auth').migrationDatabaseUrl,
+      schema: 'auth',
+      migrationsFolder: service('auth').migrationsFolder,
+    })
     const key = await newSigningKey()
     const start = () =>
       startService({
         // No lock_timeout: the gate is the drill's, not a conflicting table lock.
         ...authOptions(database.url, key, { env: { ...POOLER_ENV, MIGRATION_LOCK_TIMEOUT_MS: '0' } }),
         dir: copy.dir,
-        ...pooled.connections('auth'),
+        ...pooled.connections('auth', { migrations: 'pooler' }),
       })
     const holder = await start()
     await eventually(
@@ -309,6 +323,34 @@ test('kill -9 the replica holding the migration lock, through the pooler: the ot
   } finally {
     await gate.end()
     copy.remove()
+    await pooled.pgbouncer.stop()
+  }
+})
+
+test('a migration without a transaction, through the pooler: refused with the fix named, nothing of it applied', async () => {
+  const pooled = await pooledDatabase('pooler_no_transaction', { defaultPoolSize: POOL_SIZE })
+  const { database } = pooled
+  try {
+    const replica = await startService({
+      ...authOptions(database.url, await newSigningKey(), { env: POOLER_ENV }),
+      ...pooled.connections('auth', { migrations: 'pooler' }),
+    })
+    expect((await replica.exited).code).toBe(1)
+    const refusal = replica.logEntries().find((entry) => entry.level === 60)
+    expect(refusal?.msg).toContain('0004_emails_not_unique.sql runs without a transaction')
+    expect(refusal?.msg).toContain('Point MIGRATION_DATABASE_URL directly at PostgreSQL')
+    // The transactional ones before it went through; the index 0004 drops is still there.
+    const ledger = await query<{ n: number }>(
+      database.url,
+      'SELECT count(*)::int AS n FROM auth.__drizzle_migrations',
+    )
+    expect(ledger[0]!.n).toBe(4)
+    const index = await query(
+      database.url,
+      "SELECT 1 FROM pg_indexes WHERE schemaname = 'auth' AND indexname = 'users_email_lower_key'",
+    )
+    expect(index).toHaveLength(1)
+  } finally {
     await pooled.pgbouncer.stop()
   }
 })

@@ -15,7 +15,7 @@ import {
   startService,
   waitUntilReady,
 } from './support/service-process.js'
-import { authOptions, billingOptions, login, register } from './support/stack.js'
+import { authOptions, billingOptions, login, registerAdmin } from './support/stack.js'
 import { newSigningKey } from './support/tokens.js'
 
 const REPLICAS = 4
@@ -84,7 +84,8 @@ test('writes through every replica all land: rows lost 0', async () => {
   const users = []
   const plans: string[] = []
   for (const [index, auth] of auths.entries()) {
-    const user = await register(auth)
+    // Admins: creating plans takes billing:plans:write.
+    const user = await registerAdmin(auth, adminUrl)
     users.push(user)
     // Logged in on one replica, the token works on the next one and on every billing.
     const token = await login(auths[(index + 1) % REPLICAS]!, user)

@@ -14,6 +14,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { freePort } from '@app/db/embedded'
+import { promoteToAdmin } from '@app/testkit'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { query, type ServiceName } from './support/databases.js'
 import { countRows, saveFigures } from './support/figures.js'
@@ -104,6 +105,8 @@ async function seed(): Promise<Seeded> {
     const user = newUser()
     const created = await send(auth, { method: 'POST', path: '/auth/users', ...json(user) })
     expect(created.status, created.text).toBe(201)
+    // The first user is an admin (as make admin makes one): it creates the plans.
+    if (i === 0) await promoteToAdmin(pooled.database.url, user.username)
     const login = await send(auth, {
       method: 'POST',
       path: '/auth/token',

@@ -75,6 +75,9 @@ function haproxyConfig(options: HaproxyOptions, ports: Map<string, number>, sock
     '  option httplog',
     '  timeout connect 2s',
     '  timeout client 300s',
+    // Idle server-side connections are purged every pool-purge-delay (5 s): well inside the
+    // services' HTTP_KEEP_ALIVE_TIMEOUT_MS (72 s), so HAProxy, never a service, closes an
+    // idle connection between them (docs/production.md "Timeouts").
     '  timeout server 30s',
     '  timeout http-request 10s',
     // How long an idle client connection is kept. The default (http-request's 10 s) races

@@ -230,10 +230,32 @@ function patternString(schema: JsonSchema): fc.Arbitrary<string> {
   }
 }
 
+/**
+ * The other spellings of a UUID: ajv-formats' `uuid` format takes `urn:uuid:`, and
+ * PostgreSQL's uuid input takes braces, no hyphens, and upper case (RFC 9562: case-
+ * insensitive). A service must answer each with a 4xx (upper case: as the lower-case
+ * form), never pass one through to a database that rejects it with a 500.
+ */
+export const UUID_SPELLINGS = {
+  urn: (id: string) => `urn:uuid:${id}`,
+  braced: (id: string) => `{${id}}`,
+  upperCase: (id: string) => id.toUpperCase(),
+  noHyphens: (id: string) => id.replaceAll('-', ''),
+  bracedNoHyphens: (id: string) => `{${id.replaceAll('-', '')}}`,
+  upperCaseUrn: (id: string) => `URN:UUID:${id.toUpperCase()}`,
+} as const
+
+function uuidSpellings(context: FuzzContext): fc.Arbitrary<string> {
+  const ids = context.ids.length > 0 ? fc.oneof(fc.uuid(), fc.constantFrom(...context.ids)) : fc.uuid()
+  return fc.tuple(ids, fc.constantFrom(...Object.values(UUID_SPELLINGS))).map(([id, spell]) => spell(id))
+}
+
 function hostileString(schema: JsonSchema, context: FuzzContext): fc.Arbitrary<string> {
   const valid = validString(schema, context)
+  const spellings = schema.format === 'uuid' ? [{ weight: 3, arbitrary: uuidSpellings(context) }] : []
   return fc.oneof(
     { weight: 3, arbitrary: valid },
+    ...spellings,
     { weight: 2, arbitrary: fc.constantFrom(...HOSTILE_TEXT) },
     { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 64 }) },
     {

@@ -1,6 +1,7 @@
 // The two services as processes on one database, as `make dev` runs them, and the
-// few API steps every drill needs (register, log in).
+// few API steps every drill needs (register, log in, make an admin).
 import { randomBytes } from 'node:crypto'
+import { promoteToAdmin } from '@app/testkit'
 import { expect } from 'vitest'
 import { type ServiceName, service, serviceDatabase } from './databases.js'
 import { form, json, send } from './http.js'
@@ -30,8 +31,10 @@ export function authOptions(databaseUrl: string, key: SigningKey, extra: Extra =
     databaseUrl,
     {
       AUTH_JWT_PRIVATE_KEY: key.pem,
-      // The drills log in far more often than people do; the brute-force drill sets its own limit.
+      // The drills log in and register far more often than people do; the brute-force
+      // and registration-flood drills set their own limits.
       AUTH_TOKEN_RATE_LIMIT_MAX: '1000000',
+      AUTH_REGISTER_RATE_LIMIT_MAX: '1000000',
     },
     extra,
   )
@@ -88,6 +91,23 @@ export async function register(
   const response = await send(auth.baseUrl, { method: 'POST', path: '/auth/users', ...json(user) })
   expect(response.status, response.text).toBe(201)
   return { ...user, id: response.json<{ id: string }>().id }
+}
+
+/**
+ * A user with auth's admin role (given as `make admin` gives it, on the database of
+ * `adminUrl`): its tokens carry billing:plans:write, which creating plans takes.
+ */
+export async function registerAdmin(
+  auth: ServiceProcess,
+  adminUrl: string,
+  overrides: Partial<Omit<User, 'id'>> = {},
+): Promise<User> {
+  const user = await register(auth, {
+    username: `drill_admin_${randomBytes(5).toString('hex')}`,
+    ...overrides,
+  })
+  await promoteToAdmin(adminUrl, user.username)
+  return user
 }
 
 export async function login(

@@ -1,17 +1,25 @@
 // The production topology on one machine: a database where the bootstrap ran (each
 // service's owner and runtime roles), a PgBouncer in transaction mode in front of it
 // (Debian's 1.18, stock settings), and the connections a service process gets
-// through it, with the setting the README recommends for that pooler.
+// through it, with the setting the README recommends for that pooler: requests through
+// the pooler, migrations directly to PostgreSQL (a `-- migrate: no-transaction` file
+// needs one server session, which a transaction pooler does not keep).
 import type { ScratchDatabase } from '@app/db'
-import { rolePassword, serviceRoles } from '@app/migrations/authoring'
+import { ownerUrl, rolePassword, serviceRoles } from '@app/migrations/authoring'
 import { bootstrappedDatabase, type ServiceName } from './databases.js'
 import { type PgBouncer, startPgBouncer } from './pgbouncer.js'
 
 export interface PooledDatabase {
   database: ScratchDatabase
   pgbouncer: PgBouncer
-  /** Through the pooler: requests as `<service>_app`, migrations as `<service>`. */
-  connections(name: ServiceName): { databaseUrl: string; migrationDatabaseUrl: string }
+  /**
+   * Requests as `<service>_app` through the pooler; migrations as `<service>`, directly
+   * (the default, as the README recommends) or through the pooler too.
+   */
+  connections(
+    name: ServiceName,
+    options?: { migrations: 'direct' | 'pooler' },
+  ): { databaseUrl: string; migrationDatabaseUrl: string }
   /** A URL through the pooler as any of the services' roles. */
   roleUrl(role: string): string
 }
@@ -41,9 +49,12 @@ export async function pooledDatabase(
     database,
     pgbouncer,
     roleUrl,
-    connections: (name) => {
+    connections: (name, { migrations } = { migrations: 'direct' }) => {
       const { owner, runtime } = serviceRoles({ name })
-      return { databaseUrl: roleUrl(runtime), migrationDatabaseUrl: roleUrl(owner) }
+      return {
+        databaseUrl: roleUrl(runtime),
+        migrationDatabaseUrl: migrations === 'pooler' ? roleUrl(owner) : ownerUrl(database.url, { name }, {}),
+      }
     },
   }
 }

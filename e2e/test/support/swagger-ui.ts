@@ -68,10 +68,20 @@ export interface Executed {
  */
 export async function execute(page: Page, method: string, path: string, body?: unknown): Promise<Executed> {
   const op = operation(page, method, path)
-  await op.locator('.opblock-summary-control').click()
+  // Expanded already when executed before: a second click would fold it.
+  if (!(await op.getAttribute('class'))?.split(' ').includes('is-open')) {
+    await op.locator('.opblock-summary-control').click()
+  }
   // The docs enable Try it out from the start (tryItOutEnabled); click it otherwise.
-  const tryItOut = op.locator('button.try-out__btn')
-  if ((await tryItOut.textContent())?.trim() === 'Try it out') await tryItOut.click()
+  // (Once executed, the operation shows a second such button: Try it out's Cancel and Reset.)
+  const tryItOut = op.locator('button.try-out__btn', { hasText: /^\s*Try it out\s*$/ })
+  if ((await tryItOut.count()) > 0) await tryItOut.click()
+  // A previous answer is cleared, so the status read below is this request's.
+  const clear = op.locator('button.btn-clear')
+  if (await clear.isVisible()) {
+    await clear.click()
+    await op.locator('.live-responses-table').waitFor({ state: 'detached' })
+  }
   if (body !== undefined) await op.locator('textarea.body-param__text').fill(JSON.stringify(body, null, 2))
   const answered = nextResponse(page, (url, m) => m === method.toUpperCase() && url.pathname === path)
   await op.locator('button.execute').click()
@@ -79,6 +89,18 @@ export async function execute(page: Page, method: string, path: string, body?: u
   const status = op.locator('.live-responses-table .response .response-col_status')
   await status.waitFor()
   return { shownStatus: (await status.textContent())?.trim() ?? '', response, body: await response.text() }
+}
+
+/** Authorize -> Logout on the OAuth2 password form of `scheme` -> close: the page holds no token any more. */
+export async function logout(page: Page, options: { scheme?: string } = {}): Promise<void> {
+  await page.locator('.auth-wrapper button.authorize').click()
+  const form = page
+    .locator('.modal-ux .auth-container')
+    .filter({ hasText: options.scheme ?? 'OAuth2PasswordBearer' })
+  await form.locator('button', { hasText: 'Logout' }).click()
+  await form.locator('#oauth_username').waitFor()
+  await page.locator('.modal-ux button.close-modal').click()
+  await page.locator('.modal-ux').waitFor({ state: 'detached' })
 }
 
 /**

@@ -13,6 +13,7 @@ export {
   type ServiceDatabaseOptions,
   waitForDatabase,
 } from './pool.js'
+export { preparedPerSession } from './prepared-statements.js'
 export { queryOnce } from './query-once.js'
 export {
   createScratchDatabase,

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `ops <command> [--svc s] [--msg m] [--steps n] [--custom] [--name n] [--port p]`.
-// The Makefile sets OPS_SVC, OPS_MSG, OPS_STEPS, OPS_NAME and OPS_PORT instead of
+// `ops <command> [--svc s] [--msg m] [--steps n] [--custom] [--name n] [--port p] [--user u]`.
+// The Makefile sets OPS_SVC, OPS_MSG, OPS_STEPS, OPS_NAME, OPS_PORT and OPS_USER instead of
 // flags, so user text never passes through a shell. Usage errors print one line and
 // exit 2; failures exit 1.
 import { parseArgs } from 'node:util'
@@ -20,6 +20,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       custom: { type: 'boolean' },
       name: { type: 'string' },
       port: { type: 'string' },
+      user: { type: 'string' },
     },
   })
   const name = positionals[0]
@@ -39,6 +40,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       noTransaction: env.OPS_CUSTOM === 'no-transaction',
       name: values.name ?? (env.OPS_NAME || undefined),
       port: values.port ?? (env.OPS_PORT || undefined),
+      user: values.user ?? (env.OPS_USER || undefined),
     },
     env,
     out: (line) => process.stdout.write(`${line}\n`),

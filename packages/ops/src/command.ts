@@ -1,5 +1,5 @@
 // What every ops command gets: its options (from --flags, or from OPS_* variables,
-// which is how the Makefile passes svc=, msg=, steps=, name= and port= without a
+// which is how the Makefile passes svc=, msg=, steps=, name=, port= and user= without a
 // shell ever parsing them), the environment, and where to print.
 import type { Env } from '@app/migrations/authoring'
 
@@ -12,6 +12,8 @@ export interface CommandContext {
     noTransaction?: boolean
     name?: string
     port?: string
+    /** make admin's user=. */
+    user?: string
   }
   env: Env
   out: (line: string) => void

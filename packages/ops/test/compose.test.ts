@@ -146,6 +146,8 @@ describe('docker-compose.yml', () => {
       expect(others).toEqual([])
     }
     expect(config.services.billing?.environment?.AUTH_URL).toBe(`http://auth:${DEFAULT_PORTS.auth}`)
+    // Plain http to auth off loopback stops billing unless declared (compose's network is private).
+    expect(config.services.billing?.environment?.AUTH_URL_ALLOW_HTTP).toBe('true')
   })
 })
 

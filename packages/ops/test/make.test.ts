@@ -53,6 +53,7 @@ describe('make help', () => {
       'rollback',
       'check',
       'run',
+      'admin',
       'test',
       'lint',
       'typecheck',
@@ -177,6 +178,43 @@ describe('bootstrap, migrate and status on an admin DATABASE_URL', () => {
     expect(result.stdout).toContain(`billing: ${tags.length} applied, 0 pending`)
   })
 
+  test('make admin gives a user the admin role, once; an unknown user is an error naming it', async () => {
+    await query(
+      database.url,
+      `INSERT INTO auth.users (username, email, password_hash) VALUES ('make_admin_alice', 'alice@example.com', 'x')`,
+    )
+    const roleOf = async () =>
+      (
+        await query<{ role: string }>(
+          database.url,
+          `SELECT role FROM auth.users WHERE username = 'make_admin_alice'`,
+        )
+      )[0]!.role
+    expect(await roleOf()).toBe('user')
+
+    const first = await make(['admin', 'user=make_admin_alice'], env)
+    expect(first.code, first.stderr).toBe(0)
+    expect(first.stdout).toMatch(
+      /^auth: make_admin_alice is now an admin on .*; their next login gets the admin scopes/m,
+    )
+    expect(await roleOf()).toBe('admin')
+
+    const second = await make(['admin', 'user=make_admin_alice'], env)
+    expect(second.code, second.stderr).toBe(0)
+    expect(second.stdout).toMatch(/^auth: make_admin_alice is already an admin on .*; nothing changed$/m)
+    expect(await roleOf()).toBe('admin')
+
+    // Text a shell would expand reaches ops verbatim, and the error names it.
+    const unknown = await make(['admin', 'user=nobody_$(id)'], env)
+    expect(unknown.code).not.toBe(0)
+    expect(opsErrors(unknown)).toEqual([
+      "error: auth has no user named 'nobody_$(id)': register it first (POST /auth/users)",
+    ])
+    const missing = await make(['admin'], env)
+    expect(missing.code).not.toBe(0)
+    expect(opsErrors(missing)).toEqual(['error: user is required: make admin user=<username>'])
+  })
+
   test("each service's role is denied the other's tables", async () => {
     const billing = withUser(database.url, 'billing', 'billing-dev-password')
     const auth = withUser(database.url, 'auth', 'auth-dev-password')
@@ -221,6 +259,17 @@ describe('the same verbs on the embedded development database (no DATABASE_URL)'
       `starting the embedded development database (${path.join(parent, 'postgres')})`,
     )
     expect(status.stdout).toContain(`billing: ${journalTags('billing').length} applied, 0 pending`)
+
+    // make admin, like make migrate, uses the embedded database when nothing is configured.
+    expect((await make(['migrate', 'svc=auth'], env)).code).toBe(0)
+    const admin = await make(['admin', 'user=nobody'], env)
+    expect(admin.code).not.toBe(0)
+    expect(admin.stdout).toContain(
+      `starting the embedded development database (${path.join(parent, 'postgres')})`,
+    )
+    expect(opsErrors(admin)).toEqual([
+      "error: auth has no user named 'nobody': register it first (POST /auth/users)",
+    ])
 
     const clean = await make(['clean'], withoutDocker(env))
     expect(clean.code, clean.stderr).toBe(0)

@@ -25,7 +25,7 @@ import { promisify } from 'node:util'
 import { createScratchDatabase, type ScratchDatabase } from '@app/db'
 import { freePort } from '@app/db/embedded'
 import { repoRoot } from '@app/migrations/authoring'
-import { cleanEnv, MakeJob, type MakeResult, make, opsErrors } from '@app/testkit'
+import { cleanEnv, MakeJob, type MakeResult, make, opsErrors, registeredUser } from '@app/testkit'
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest'
 
 const exec = promisify(execFile)
@@ -178,6 +178,10 @@ describe(`make new-service name=${name}`, () => {
     expect(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8')).toMatch(
       /SERVICES: auth billing shop\n/,
     )
+    // auth's tokens name it among their audiences, with no setting to change.
+    expect(readFileSync(path.join(root, 'services/auth/src/config.ts'), 'utf8')).toContain(
+      "export const DEFAULT_TOKEN_AUDIENCES = 'auth,billing,shop'\n",
+    )
     expect(readdirSync(path.join(root, 'infra/k8s/base/shop')).sort()).toEqual([
       'deployment.yaml',
       'migration-job.yaml',
@@ -200,6 +204,7 @@ describe(`make new-service name=${name}`, () => {
       'infra/k8s/overlays',
       'docker-compose.yml',
       'packages/ops/src/stack/ports.ts',
+      'services/auth/src/config.ts',
     ])
     // As make typecheck does: turbo builds what it depends on first.
     await pnpm(['turbo', 'run', 'typecheck', '--filter=@app/shop', '--output-logs=errors-only'])
@@ -284,6 +289,14 @@ describe(`make new-service name=${name}`, () => {
       },
     })
     expect(preflight.headers.get('access-control-allow-origin')).toBe(`http://localhost:${ports.shop}`)
+    // A real token from auth opens shop's writes: its aud names shop, its iss is the one shop expects.
+    const user = await registeredUser({ authUrl: `http://127.0.0.1:${ports.auth}` })
+    const created = await fetch(`http://127.0.0.1:${ports.shop}/shop/items`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'from a real token' }),
+    })
+    expect(created.status, await created.clone().text()).toBe(201)
     dev.interrupt()
     await dev.exited
     for (const service of Object.keys(ports))

@@ -154,6 +154,29 @@ export function serviceEnv(defaults: { port: number }) {
       description:
         'serve /metrics (Prometheus) and count every request for it; false only to measure what that costs (make bench)',
     }),
+    // Slow clients (docs/api.md "At the edge"): a connection that trickles its headers or
+    // its body is answered 408 and closed rather than held open.
+    HTTP_HEADERS_TIMEOUT_MS: Type.Integer({
+      minimum: 100,
+      maximum: 600_000,
+      default: 10_000,
+      description:
+        "how long a client may take to send a request's headers, in ms (then 408 and the connection is closed); at most HTTP_REQUEST_TIMEOUT_MS",
+    }),
+    HTTP_REQUEST_TIMEOUT_MS: Type.Integer({
+      minimum: 100,
+      maximum: 600_000,
+      default: 30_000,
+      description:
+        'how long a client may take to send a whole request, headers and body, in ms (then 408 and the connection is closed); the handling time is not counted',
+    }),
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: Type.Integer({
+      minimum: 100,
+      maximum: 600_000,
+      default: 72_000,
+      description:
+        'how long an idle keep-alive connection is kept open, in ms; longer than the idle timeout of any load balancer in front (so it, not the service, closes idle connections)',
+    }),
     TRUST_PROXY: Type.String({
       default: 'false',
       // Never `true`: believing every hop lets a client name any address it likes and
@@ -183,11 +206,42 @@ export interface ServiceConfig {
   bodyLimit: number
   trustProxy: TrustProxy
   metricsEnabled: boolean
+  /** Slow clients' limits; the kit's defaults (DEFAULT_HTTP_TIMEOUTS) when absent. */
+  httpTimeouts?: HttpTimeouts
 }
+
+export interface HttpTimeouts {
+  headersMs: number
+  requestMs: number
+  keepAliveMs: number
+}
+
+export const DEFAULT_HTTP_TIMEOUTS: Readonly<HttpTimeouts> = Object.freeze({
+  headersMs: 10_000,
+  requestMs: 30_000,
+  keepAliveMs: 72_000,
+})
 
 export type ServiceEnv = Static<TObject<ReturnType<typeof serviceEnv>>>
 
 export function toServiceConfig(env: ServiceEnv): ServiceConfig {
+  const problems: string[] = []
+  // The pattern checks the scheme only: a URL that starts right but does not parse
+  // (a bad port, a stray bracket) is named here, never shown (its password would be).
+  for (const name of ['DATABASE_URL', 'MIGRATION_DATABASE_URL'] as const) {
+    const value = env[name]
+    if (value !== undefined && !URL.canParse(value)) {
+      problems.push(
+        `${name} is not a valid URL (expected postgres://user:password@host:port/database); not shown, it may hold a password`,
+      )
+    }
+  }
+  if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
+    problems.push(
+      `HTTP_HEADERS_TIMEOUT_MS (${env.HTTP_HEADERS_TIMEOUT_MS}) must not exceed HTTP_REQUEST_TIMEOUT_MS (${env.HTTP_REQUEST_TIMEOUT_MS}): the headers are part of the request`,
+    )
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
   return {
     port: env.PORT,
     host: env.HOST,
@@ -204,6 +258,11 @@ export function toServiceConfig(env: ServiceEnv): ServiceConfig {
     bodyLimit: env.BODY_LIMIT_BYTES,
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     metricsEnabled: env.METRICS_ENABLED,
+    httpTimeouts: {
+      headersMs: env.HTTP_HEADERS_TIMEOUT_MS,
+      requestMs: env.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    },
   }
 }
 

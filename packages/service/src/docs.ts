@@ -7,6 +7,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import type { OpenAPIV3_1 } from 'openapi-types'
+import { docsContentSecurityPolicy } from './security-headers.js'
 
 export interface DocsOptions {
   title: string
@@ -23,6 +24,19 @@ function bundledSwaggerAssets(): string | undefined {
   return existsSync(path.join(candidate, 'swagger-ui-bundle.js')) ? candidate : undefined
 }
 
+/** The origins of the OAuth2 flows' absolute URLs: where Swagger UI's login form posts (auth, from another service's page). */
+function oauthOrigins(schemes: Record<string, OpenAPIV3_1.SecuritySchemeObject>): string[] {
+  const urls = Object.values(schemes).flatMap((scheme) =>
+    scheme.type === 'oauth2'
+      ? Object.values(scheme.flows).flatMap((flow: Record<string, unknown>) =>
+          ['tokenUrl', 'authorizationUrl', 'refreshUrl'].map((key) => flow[key]),
+        )
+      : [],
+  )
+  const origins = urls.filter((url): url is string => typeof url === 'string' && URL.canParse(url))
+  return [...new Set(origins.map((url) => new URL(url).origin))]
+}
+
 export async function registerDocs(app: FastifyInstance, options: DocsOptions): Promise<void> {
   await app.register(swagger, {
     openapi: {
@@ -32,11 +46,21 @@ export async function registerDocs(app: FastifyInstance, options: DocsOptions): 
       components: { securitySchemes: options.securitySchemes ?? {} },
     },
   })
+  let docsPolicy: string | undefined
   await app.register(swaggerUi, {
     routePrefix: '/docs',
     baseDir: bundledSwaggerAssets(),
+    // Replaces the API's policy (security-headers.ts) on the docs' own routes; computed
+    // once, at the first page (the hashes are known once the plugin is registered).
+    transformStaticCSP: () => {
+      docsPolicy ??= docsContentSecurityPolicy(app.swaggerCSP, oauthOrigins(options.securitySchemes ?? {}))
+      return docsPolicy
+    },
     uiConfig: {
-      persistAuthorization: true,
+      // Off: Swagger UI would keep the OAuth2 password form's username, password and
+      // token in localStorage, readable by any script on the origin and left on the
+      // machine after the tab is closed. A reload means logging in again.
+      persistAuthorization: false,
       displayRequestDuration: true,
       tryItOutEnabled: true,
       // The default validator badge is an image from the internet.

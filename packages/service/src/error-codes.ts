@@ -27,6 +27,11 @@ export const KIT_ERRORS = {
     status: 401,
     description: 'the bearer token is malformed, expired, or not signed by a key the service trusts',
   },
+  INSUFFICIENT_SCOPE: {
+    status: 403,
+    description:
+      'the bearer token lacks the scope this operation needs (WWW-Authenticate names it): log in as a user whose role grants it',
+  },
   ROUTE_NOT_FOUND: { status: 404, description: 'no such route' },
   BODY_TOO_LARGE: { status: 413, description: 'the body is larger than BODY_LIMIT_BYTES' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'the content type is not the one this route takes' },

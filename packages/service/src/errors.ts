@@ -182,7 +182,11 @@ function withoutQueryParams(error: Error): { err: Error; query?: string } {
 
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const body = toErrorBody(error, request)
-  if (body.statusCode >= 500) {
+  if (body.statusCode >= 500 && error instanceof ApiError) {
+    // A deliberate answer (503 BUSY when shedding load, SERVICE_STARTING): expected
+    // under a flood, so a warning without a stack, not one error report per request.
+    request.log.warn({ code: body.code }, `${request.method} ${request.url} answered ${body.code}`)
+  } else if (body.statusCode >= 500) {
     const logged = withoutQueryParams(error)
     request.log.error(logged, `${request.method} ${request.url} failed: ${logged.err.message}`)
   }

@@ -1,13 +1,26 @@
+// Repositories write each query once, prepared per session (app.db or a transaction).
+export { preparedPerSession } from '@app/db'
 export {
+  AUDIENCE_PATTERN,
   type AuthClientConfig,
   authClientEnv,
   authSecuritySchemes,
+  DEFAULT_AUTH_ISSUER,
+  ISSUER_PATTERN,
   registerAuthTokens,
   toAuthClientConfig,
 } from './bearer/auth-client.js'
-export { bearerAuthPlugin, type Caller, callerOf } from './bearer/bearer-auth.js'
+export {
+  bearerAuthPlugin,
+  type Caller,
+  callerOf,
+  hasScope,
+  requiredScopeOf,
+  requireScope,
+} from './bearer/bearer-auth.js'
 export { type RemoteKeysOptions, remoteSigningKeys } from './bearer/remote-keys.js'
 export {
+  ACCESS_TOKEN_TYP,
   createTokenVerifier,
   type TokenVerifier,
   type TokenVerifierOptions,
@@ -15,6 +28,8 @@ export {
 } from './bearer/token-verifier.js'
 export {
   ConfigError,
+  DEFAULT_HTTP_TIMEOUTS,
+  type HttpTimeouts,
   loadEnv,
   type ServiceConfig,
   serviceEnv,

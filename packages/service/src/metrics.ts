@@ -191,12 +191,13 @@ export const metricsPlugin = fp(
     // Callback style: it runs on every request, and an async hook costs a promise each.
     // Fastify's elapsedTime already spans onRequest to the answer's end: no timer of our own.
     app.addHook('onResponse', (request, reply, done) => {
-      const config = request.routeOptions.config as { metrics?: boolean }
-      if (config.metrics !== false) {
+      // Read once: Fastify builds a new object at every read of request.routeOptions.
+      const route = request.routeOptions
+      if ((route.config as { metrics?: boolean }).metrics !== false) {
         const labels = {
           method: request.method,
           // The pattern (/auth/users/:id), never the URL: one series per route, not per id.
-          route: request.routeOptions.url ?? UNMATCHED_ROUTE,
+          route: route.url ?? UNMATCHED_ROUTE,
           status_code: reply.statusCode,
         }
         requests.inc(labels)

@@ -339,6 +339,40 @@ describe('docs', () => {
 })
 
 describe('request logging', () => {
+  test('a deliberate 503 (shedding load) is a warning without a stack; an unexpected failure an error with one', async () => {
+    const lines: Record<string, unknown>[] = []
+    const logged = await createServiceApp({
+      name: 'demo',
+      config: demoConfig({ logLevel: 'info', logRequests: 'none' }),
+      migrations: { schema: 'demo', folder: migrationsFolder },
+      logger: { level: 'info', stream: { write: (line: string) => lines.push(JSON.parse(line)) } },
+      docs: { title: 'Demo', version: '1', description: 'd' },
+    })
+    logged.get('/busy', async () => {
+      throw new ApiError(503, 'BUSY', 'too many password checks waiting; retry shortly')
+    })
+    logged.get('/boom', async () => {
+      throw new Error('a bug')
+    })
+    logged.lifecycle.markReady()
+    try {
+      expect((await logged.inject('/busy')).statusCode).toBe(503)
+      expect((await logged.inject('/boom')).statusCode).toBe(500)
+      const reports = lines.filter((l) => typeof l.msg === 'string' && /^GET \/(busy|boom) /.test(l.msg))
+      expect(reports).toEqual([
+        expect.objectContaining({ level: 40, code: 'BUSY', msg: 'GET /busy answered BUSY' }),
+        expect.objectContaining({
+          level: 50,
+          msg: 'GET /boom failed: a bug',
+          err: expect.objectContaining({ stack: expect.any(String) }),
+        }),
+      ])
+      expect(reports[0]).not.toHaveProperty('err')
+    } finally {
+      await logged.close()
+    }
+  })
+
   test('one line per request with status and duration; probes are not logged', async () => {
     const lines: Record<string, unknown>[] = []
     const logged = await createServiceApp({

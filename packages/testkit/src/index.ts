@@ -2,12 +2,14 @@
 // template databases where the services' roles were bootstrapped and their
 // migrations applied as those roles, the up/down/up round trip, services as real
 // processes (startService), the Makefile's verbs run as a user runs them,
-// /metrics read back as samples, and auth's tokens without auth (startJwksServer).
+// /metrics read back as samples, auth's tokens without auth (startJwksServer), and
+// admins of a running auth (registeredUser, promoteToAdmin).
 // The OpenAPI contract checks: @app/testkit/contract.
 export { freePort } from '@app/db/embedded'
 export { type TestRun, testRunSetup } from '@app/db/test-run'
 export { output } from '@app/migrations/testing'
 export { describeExit, SERVICE_START_COMMAND } from '@app/process'
+export { promoteToAdmin, registeredUser, type TestUser } from './admin-users.js'
 export {
   cleanEnv,
   descendants,
@@ -33,6 +35,7 @@ export {
 } from './service-process.js'
 export { prepareServiceTemplate } from './service-templates.js'
 export {
+  AUTH_DEFAULTS,
   createSigningKey,
   type JwksServer,
   type SigningKey,

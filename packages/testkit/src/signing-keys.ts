@@ -25,19 +25,37 @@ export interface TokenClaims {
   sub?: string
   username?: string
   iss?: string
-  aud?: string
+  aud?: string | string[]
+  /** RFC 9068's space-separated scopes; none by default (an ordinary user's token). */
+  scope?: string
+  /** The header's typ; `at+jwt` (RFC 9068) unless told otherwise; null for none. */
+  typ?: string | null
   /** Seconds from now; negative for an expired token. */
   expiresIn?: number
 }
 
-/** A token with auth's claims (iss `auth`, aud `services`, a user id as sub) unless told otherwise. */
+/** auth's defaults when nothing is configured: its AUTH_ISSUER and AUTH_TOKEN_AUDIENCES. */
+export const AUTH_DEFAULTS = {
+  issuer: 'http://localhost:5008',
+  audiences: ['auth', 'billing'],
+} as const
+
+/**
+ * A token with auth's claims (iss and aud as auth's defaults, a user id as sub, typ
+ * at+jwt, no scope) unless told otherwise. A service not among auth's default
+ * audiences passes its own name as `aud`.
+ */
 export async function signToken(key: SigningKey, claims: TokenClaims = {}): Promise<string> {
   const now = Math.floor(Date.now() / 1000)
-  return new SignJWT({ username: claims.username ?? 'alice' })
-    .setProtectedHeader({ alg: 'EdDSA', kid: key.kid, typ: 'JWT' })
+  const typ = claims.typ === undefined ? 'at+jwt' : claims.typ
+  return new SignJWT({
+    username: claims.username ?? 'alice',
+    ...(claims.scope ? { scope: claims.scope } : {}),
+  })
+    .setProtectedHeader({ alg: 'EdDSA', kid: key.kid, ...(typ === null ? {} : { typ }) })
     .setSubject(claims.sub ?? randomUUID())
-    .setIssuer(claims.iss ?? 'auth')
-    .setAudience(claims.aud ?? 'services')
+    .setIssuer(claims.iss ?? AUTH_DEFAULTS.issuer)
+    .setAudience(claims.aud ?? [...AUTH_DEFAULTS.audiences])
     .setIssuedAt(now)
     .setExpirationTime(now + (claims.expiresIn ?? 900))
     .sign(key.privateKey)

@@ -50,14 +50,14 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List users
-         * @description Enabled users, oldest first, `limit` at a time. Pass the returned `nextCursor` as `cursor` for the next page. Your own entry includes your email; the others show the public profile.
+         * List users (admins: scope users:read)
+         * @description Enabled users, oldest first, `limit` at a time, each with its email. Pass the returned `nextCursor` as `cursor` for the next page. Needs the `users:read` scope (admins): any other token is 403 INSUFFICIENT_SCOPE.
          */
         get: operations["listUsers"];
         put?: never;
         /**
          * Register a user
-         * @description Creates an account. The password is stored only as an argon2id hash, which no response ever contains. 409 when the username, or the email ignoring case, is taken.
+         * @description Creates an account. The password is stored only as an argon2id hash, which no response ever contains. The email is an unverified contact address, not an identity: it need not be unique, and an address another account uses registers like any other (so registration tells no one which addresses have accounts). 409 USERNAME_TAKEN when the username is taken (usernames are public), answered after the same password hashing as a success. Rate limited per client address, across every replica: 429 RATE_LIMITED with Retry-After. 503 BUSY with Retry-After when too many password hashes are in progress: nothing is written.
          */
         post: operations["registerUser"];
         delete?: never;
@@ -95,7 +95,7 @@ export interface paths {
         };
         /**
          * Get a user by id
-         * @description Your own id returns your full record; any other id the public profile (no email). 404 USER_NOT_FOUND for an id with no enabled user.
+         * @description Your own id returns your full record; any other id the public profile (no email), or the full record when your token has the `users:read` scope (admins). 404 USER_NOT_FOUND for an id with no enabled user.
          */
         get: operations["getUser"];
         put?: never;
@@ -117,7 +117,7 @@ export interface paths {
         put?: never;
         /**
          * Log in: exchange a username and password for an access token
-         * @description OAuth2 password grant (form fields `username`, `password`, optional `grant_type=password`). Returns a short-lived EdDSA-signed JWT; verify it with GET /auth/.well-known/jwks.json. A wrong username or password is 401 INVALID_CREDENTIALS, without saying which. Rate limited per client address, across every replica: 429 RATE_LIMITED with Retry-After. When the attempt cannot be counted (the database is unavailable), 503 DB_UNAVAILABLE with Retry-After, and the password is not checked.
+         * @description OAuth2 password grant (form fields `username`, `password`, optional `grant_type=password`). Returns a short-lived EdDSA-signed JWT (RFC 9068: typ at+jwt); verify it with GET /auth/.well-known/jwks.json. Its `scope` claim holds what your role allows (an admin's: `users:read billing:plans:write`; a user's: none), narrowed to the optional `scope` field (space-separated) when it names any; the response's `scope` says what was granted. A wrong username or password is 401 INVALID_CREDENTIALS, without saying which. Rate limited per client address, across every replica: 429 RATE_LIMITED with Retry-After. When the attempt cannot be counted (the database is unavailable), 503 DB_UNAVAILABLE with Retry-After, and the password is not checked. After AUTH_LOGIN_BACKOFF_AFTER_FAILURES consecutive failures for one username (from any address; unknown usernames count alike), its logins are refused without checking the password: 429 LOGIN_BACKOFF with Retry-After, for a hold that doubles with each further failure; a success clears the count. 503 BUSY with Retry-After when too many password checks are in progress.
          */
         post: operations["logIn"];
         delete?: never;
@@ -135,9 +135,29 @@ export interface paths {
         };
         /**
          * The public keys that verify this service's tokens (JWKS)
-         * @description RFC 7517 key set. Verify tokens with algorithm EdDSA only, and check `iss`, `aud` and `exp`.
+         * @description RFC 7517 key set. Verify tokens with algorithm EdDSA only, and check the header's `typ` (at+jwt), `iss`, `aud` (your service's name) and `exp`.
          */
         get: operations["getSigningKeys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/.well-known/oauth-authorization-server": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Authorization server metadata (RFC 8414)
+         * @description The issuer (the tokens' `iss`), the token endpoint, the JWKS and the scopes a token can carry.
+         */
+        get: operations["getAuthorizationServerMetadata"];
         put?: never;
         post?: never;
         delete?: never;
@@ -305,6 +325,37 @@ export interface operations {
                     };
                 };
             };
+            /** @description `INSUFFICIENT_SCOPE`: the bearer token lacks the scope this operation needs (WWW-Authenticate names it): log in as a user whose role grants it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 403,
+                     *       "code": "INSUFFICIENT_SCOPE",
+                     *       "message": "the bearer token lacks the scope this operation needs (WWW-Authenticate names it): log in as a user whose role grants it"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 403;
+                        /**
+                         * @description Stable, machine-readable error code
+                         * @enum {string}
+                         */
+                        code: "INSUFFICIENT_SCOPE";
+                        /** @description What went wrong, naming the offending field when there is one */
+                        message: string;
+                        /** @description Structured context, e.g. one entry per invalid field */
+                        details?: unknown;
+                    };
+                };
+            };
             /** @description `VALIDATION_FAILED`: a field is invalid: `details` names each one */
             422: {
                 headers: {
@@ -424,7 +475,7 @@ export interface operations {
                     username: string;
                     /**
                      * Format: email
-                     * @description Unique, ignoring case
+                     * @description A contact address, not verified and not unique: one another account uses is accepted like any other
                      * @example alice@example.com
                      */
                     email: string;
@@ -513,7 +564,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `EMAIL_TAKEN`: a user with this email (ignoring case) exists: log in instead; `USERNAME_TAKEN`: the username is taken: choose another */
+            /** @description `USERNAME_TAKEN`: the username is taken: choose another */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -522,8 +573,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 409,
-                     *       "code": "EMAIL_TAKEN",
-                     *       "message": "a user with this email (ignoring case) exists: log in instead"
+                     *       "code": "USERNAME_TAKEN",
+                     *       "message": "the username is taken: choose another"
                      *     }
                      */
                     "application/json": {
@@ -536,7 +587,7 @@ export interface operations {
                          * @description Stable, machine-readable error code
                          * @enum {string}
                          */
-                        code: "EMAIL_TAKEN" | "USERNAME_TAKEN";
+                        code: "USERNAME_TAKEN";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -637,6 +688,37 @@ export interface operations {
                     };
                 };
             };
+            /** @description `RATE_LIMITED`: too many requests: retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "code": "RATE_LIMITED",
+                     *       "message": "too many requests: retry after Retry-After seconds"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 429;
+                        /**
+                         * @description Stable, machine-readable error code
+                         * @enum {string}
+                         */
+                        code: "RATE_LIMITED";
+                        /** @description What went wrong, naming the offending field when there is one */
+                        message: string;
+                        /** @description Structured context, e.g. one entry per invalid field */
+                        details?: unknown;
+                    };
+                };
+            };
             /** @description `INTERNAL_ERROR`: an unexpected error: the service log has it under the request id in `details` */
             500: {
                 headers: {
@@ -668,7 +750,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `DB_TIMEOUT`: the database did not answer in time (statement or lock timeout): retry shortly; `DB_UNAVAILABLE`: the database is unreachable: retry shortly; `SERVICE_STARTING`: the service is starting (waiting for the database or its migrations): retry shortly */
+            /** @description `BUSY`: too many password hashes and checks in progress: nothing was done, retry after Retry-After seconds; `DB_TIMEOUT`: the database did not answer in time (statement or lock timeout): retry shortly; `DB_UNAVAILABLE`: the database is unreachable: retry shortly; `SERVICE_STARTING`: the service is starting (waiting for the database or its migrations): retry shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -677,8 +759,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 503,
-                     *       "code": "DB_TIMEOUT",
-                     *       "message": "the database did not answer in time (statement or lock timeout): retry shortly"
+                     *       "code": "BUSY",
+                     *       "message": "too many password hashes and checks in progress: nothing was done, retry after Retry-After seconds"
                      *     }
                      */
                     "application/json": {
@@ -691,7 +773,7 @@ export interface operations {
                          * @description Stable, machine-readable error code
                          * @enum {string}
                          */
-                        code: "DB_TIMEOUT" | "DB_UNAVAILABLE" | "SERVICE_STARTING";
+                        code: "BUSY" | "DB_TIMEOUT" | "DB_UNAVAILABLE" | "SERVICE_STARTING";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -1093,7 +1175,10 @@ export interface operations {
                     username: string;
                     /** @example correct horse battery staple */
                     password: string;
-                    /** @description Ignored */
+                    /**
+                     * @description OAuth2 scopes asked for, space-separated: the token gets those your role grants. Absent or blank: every scope of your role. A scope your role lacks is left out (the response's `scope` says what was granted).
+                     * @example billing:plans:write
+                     */
                     scope?: string;
                     /** @description Ignored */
                     client_id?: string;
@@ -1111,9 +1196,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "access_token": "eyJhbGciOiJFZERTQSIsImtpZCI6Ii4uLiIsInR5cCI6IkpXVCJ9.eyJ1c2VybmFtZSI6ImFsaWNlIn0.c2ln",
+                     *       "access_token": "eyJhbGciOiJFZERTQSIsImtpZCI6Ii4uLiIsInR5cCI6ImF0K2p3dCJ9.eyJ1c2VybmFtZSI6ImFsaWNlIn0.c2ln",
                      *       "token_type": "bearer",
-                     *       "expires_in": 900
+                     *       "expires_in": 900,
+                     *       "scope": "users:read billing:plans:write"
                      *     }
                      */
                     "application/json": {
@@ -1126,6 +1212,11 @@ export interface operations {
                          * @example 900
                          */
                         expires_in: number;
+                        /**
+                         * @description The scopes granted, space-separated; empty when none (an ordinary user)
+                         * @example users:read billing:plans:write
+                         */
+                        scope: string;
                     };
                 };
             };
@@ -1284,7 +1375,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `RATE_LIMITED`: too many requests: retry after Retry-After seconds */
+            /** @description `LOGIN_BACKOFF`: too many failed logins for this username, from any address: retry after Retry-After seconds (the wait doubles with each further failure); `RATE_LIMITED`: too many requests: retry after Retry-After seconds */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1293,8 +1384,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 429,
-                     *       "code": "RATE_LIMITED",
-                     *       "message": "too many requests: retry after Retry-After seconds"
+                     *       "code": "LOGIN_BACKOFF",
+                     *       "message": "too many failed logins for this username, from any address: retry after Retry-After seconds (the wait doubles with each further failure)"
                      *     }
                      */
                     "application/json": {
@@ -1307,11 +1398,122 @@ export interface operations {
                          * @description Stable, machine-readable error code
                          * @enum {string}
                          */
-                        code: "RATE_LIMITED";
+                        code: "LOGIN_BACKOFF" | "RATE_LIMITED";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
                         details?: unknown;
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: an unexpected error: the service log has it under the request id in `details` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "code": "INTERNAL_ERROR",
+                     *       "message": "an unexpected error: the service log has it under the request id in `details`"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 500;
+                        /**
+                         * @description Stable, machine-readable error code
+                         * @enum {string}
+                         */
+                        code: "INTERNAL_ERROR";
+                        /** @description What went wrong, naming the offending field when there is one */
+                        message: string;
+                        /** @description Structured context, e.g. one entry per invalid field */
+                        details?: unknown;
+                    };
+                };
+            };
+            /** @description `BUSY`: too many password hashes and checks in progress: nothing was done, retry after Retry-After seconds; `DB_TIMEOUT`: the database did not answer in time (statement or lock timeout): retry shortly; `DB_UNAVAILABLE`: the database is unreachable: retry shortly; `SERVICE_STARTING`: the service is starting (waiting for the database or its migrations): retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "BUSY",
+                     *       "message": "too many password hashes and checks in progress: nothing was done, retry after Retry-After seconds"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 503;
+                        /**
+                         * @description Stable, machine-readable error code
+                         * @enum {string}
+                         */
+                        code: "BUSY" | "DB_TIMEOUT" | "DB_UNAVAILABLE" | "SERVICE_STARTING";
+                        /** @description What went wrong, naming the offending field when there is one */
+                        message: string;
+                        /** @description Structured context, e.g. one entry per invalid field */
+                        details?: unknown;
+                    };
+                };
+            };
+        };
+    };
+    getSigningKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key set */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "keys": [
+                     *         {
+                     *           "kty": "OKP",
+                     *           "crv": "Ed25519",
+                     *           "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+                     *           "kid": "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k",
+                     *           "alg": "EdDSA",
+                     *           "use": "sig"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        keys: {
+                            /** @enum {string} */
+                            kty: "OKP";
+                            /** @enum {string} */
+                            crv: "Ed25519";
+                            /** @description The public key, base64url */
+                            x: string;
+                            /** @description RFC 7638 thumbprint; matches the tokens' `kid` header */
+                            kid: string;
+                            /** @enum {string} */
+                            alg: "EdDSA";
+                            /** @enum {string} */
+                            use: "sig";
+                        }[];
                     };
                 };
             };
@@ -1379,7 +1581,7 @@ export interface operations {
             };
         };
     };
-    getSigningKeys: {
+    getAuthorizationServerMetadata: {
         parameters: {
             query?: never;
             header?: never;
@@ -1388,7 +1590,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The key set */
+            /** @description The metadata */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1396,33 +1598,46 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "keys": [
-                     *         {
-                     *           "kty": "OKP",
-                     *           "crv": "Ed25519",
-                     *           "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
-                     *           "kid": "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k",
-                     *           "alg": "EdDSA",
-                     *           "use": "sig"
-                     *         }
-                     *       ]
+                     *       "issuer": "http://localhost:5008",
+                     *       "token_endpoint": "http://localhost:5008/auth/token",
+                     *       "jwks_uri": "http://localhost:5008/auth/.well-known/jwks.json",
+                     *       "grant_types_supported": [
+                     *         "password"
+                     *       ],
+                     *       "scopes_supported": [
+                     *         "users:read",
+                     *         "billing:plans:write"
+                     *       ],
+                     *       "token_endpoint_auth_methods_supported": [
+                     *         "none"
+                     *       ],
+                     *       "response_types_supported": []
                      *     }
                      */
                     "application/json": {
-                        keys: {
-                            /** @enum {string} */
-                            kty: "OKP";
-                            /** @enum {string} */
-                            crv: "Ed25519";
-                            /** @description The public key, base64url */
-                            x: string;
-                            /** @description RFC 7638 thumbprint; matches the tokens' `kid` header */
-                            kid: string;
-                            /** @enum {string} */
-                            alg: "EdDSA";
-                            /** @enum {string} */
-                            use: "sig";
-                        }[];
+                        /**
+                         * Format: uri
+                         * @description The tokens' `iss`, exactly: auth's public origin (AUTH_ISSUER)
+                         */
+                        issuer: string;
+                        /**
+                         * Format: uri
+                         * @description POST /auth/token, as an absolute URL
+                         */
+                        token_endpoint: string;
+                        /**
+                         * Format: uri
+                         * @description The keys that verify the tokens (JWKS)
+                         */
+                        jwks_uri: string;
+                        /** @description Only the OAuth2 password grant */
+                        grant_types_supported: "password"[];
+                        /** @description Every scope a token can carry */
+                        scopes_supported: string[];
+                        /** @description No client authentication: there are no registered clients */
+                        token_endpoint_auth_methods_supported: "none"[];
+                        /** @description Required by RFC 8414; empty, as there is no authorization endpoint (the password grant needs none) */
+                        response_types_supported: string[];
                     };
                 };
             };

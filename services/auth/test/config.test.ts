@@ -52,8 +52,8 @@ describe('signing key', () => {
       keySource: 'AUTH_JWT_PRIVATE_KEY',
       keyFile: null,
       verifyKeys: [],
-      issuer: 'auth',
-      audience: 'services',
+      issuer: 'http://localhost:5008',
+      audiences: ['auth', 'billing'],
       ttlSeconds: 900,
     })
     expect(config.port).toBe(5008)
@@ -346,6 +346,45 @@ describe('DEV_SECRETS_DIR, with no key configured', () => {
     const notADir = path.join(tempDir({ file: '' }), 'file')
     expect(problem({ DEV_SECRETS_DIR: path.join(notADir, 'secrets') })).toContain(
       'DEV_SECRETS_DIR: cannot read or create',
+    )
+  })
+})
+
+describe('AUTH_ISSUER and AUTH_TOKEN_AUDIENCES', () => {
+  test('the issuer is an absolute http(s) URL without a path; anything else names the variable', () => {
+    expect(loadConfig({ ...keyed(), AUTH_ISSUER: 'https://auth.example.com' }).jwt.issuer).toBe(
+      'https://auth.example.com',
+    )
+    for (const issuer of [
+      'auth',
+      'auth.example.com',
+      'https://auth.example.com/',
+      'https://a.example/auth',
+      'ftp://a.example',
+    ]) {
+      expect(problem({ ...keyed(), AUTH_ISSUER: issuer }), issuer).toContain('AUTH_ISSUER must match pattern')
+    }
+  })
+
+  test('audiences: comma-separated service names, auth among them; a bad list names the variable', () => {
+    expect(loadConfig({ ...keyed(), AUTH_TOKEN_AUDIENCES: 'auth,billing,shop' }).jwt.audiences).toEqual([
+      'auth',
+      'billing',
+      'shop',
+    ])
+    expect(problem({ ...keyed(), AUTH_TOKEN_AUDIENCES: 'billing' })).toContain(
+      'AUTH_TOKEN_AUDIENCES must include auth',
+    )
+    for (const list of ['auth, billing', 'auth,,billing', 'Auth', 'auth,']) {
+      expect(problem({ ...keyed(), AUTH_TOKEN_AUDIENCES: list }), list).toContain(
+        'AUTH_TOKEN_AUDIENCES must match pattern',
+      )
+    }
+  })
+
+  test('the retired AUTH_AUDIENCE is refused, pointing at AUTH_TOKEN_AUDIENCES', () => {
+    expect(problem({ ...keyed(), AUTH_AUDIENCE: 'services' })).toMatch(
+      /AUTH_AUDIENCE is no longer read by auth.*AUTH_TOKEN_AUDIENCES/,
     )
   })
 })

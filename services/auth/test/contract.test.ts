@@ -19,5 +19,6 @@ contractTests({
     'GET /auth/users/{id}': 'getUser',
     'POST /auth/token': 'logIn',
     'GET /auth/.well-known/jwks.json': 'getSigningKeys',
+    'GET /.well-known/oauth-authorization-server': 'getAuthorizationServerMetadata',
   },
 })

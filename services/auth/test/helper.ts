@@ -6,6 +6,7 @@ import { Writable } from 'node:stream'
 import { createScratchDatabase } from '@app/db'
 import { runtimeUrl } from '@app/migrations/authoring'
 import { loggerOptions } from '@app/service'
+import { promoteToAdmin } from '@app/testkit'
 import type { LightMyRequestResponse } from 'fastify'
 import { afterAll, expect, inject } from 'vitest'
 import { type AuthApp, buildApp } from '../src/app.js'
@@ -45,8 +46,9 @@ export async function buildTestApp(
   const config = loadConfig({
     DATABASE_URL: options.databaseUrl ? await options.databaseUrl(authUrl) : authUrl,
     AUTH_JWT_PRIVATE_KEY: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-    // Suites log in more often than a person would; the rate limit test sets its own.
+    // Suites log in and register more often than a person would; the rate limit tests set their own.
     AUTH_TOKEN_RATE_LIMIT_MAX: '1000',
+    AUTH_REGISTER_RATE_LIMIT_MAX: '1000',
     ...env,
   })
   const logs: string[] = []
@@ -103,6 +105,16 @@ export function requestToken(
     payload: new URLSearchParams(fields).toString(),
     ...options,
   })
+}
+
+/**
+ * A registered user promoted to admin as `make admin` does (an UPDATE as auth's owner
+ * role), before logging in: its tokens carry the admin's scopes.
+ */
+export async function registerAdmin(t: Pick<TestApp, 'app' | 'adminUrl'>, body = newUser()) {
+  const user = await register(t.app, body)
+  await promoteToAdmin(t.adminUrl, user.username)
+  return user
 }
 
 export async function login(app: AuthApp, user: { username: string; password: string }): Promise<string> {

@@ -34,9 +34,11 @@ const [A, B, C] = [await newKey(), await newKey(), await newKey()]
 function tokenFor(user: { id: string; username: string }, key: KeyObject, kid: string | undefined) {
   const now = Math.floor(Date.now() / 1000)
   return new SignJWT({ username: user.username })
-    .setProtectedHeader(kid === undefined ? { alg: 'EdDSA', typ: 'JWT' } : { alg: 'EdDSA', kid, typ: 'JWT' })
-    .setIssuer('auth')
-    .setAudience('services')
+    .setProtectedHeader(
+      kid === undefined ? { alg: 'EdDSA', typ: 'at+jwt' } : { alg: 'EdDSA', kid, typ: 'at+jwt' },
+    )
+    .setIssuer('http://localhost:5008')
+    .setAudience(['auth', 'billing'])
     .setSubject(user.id)
     .setIssuedAt(now)
     .setExpirationTime(now + 60)

@@ -5,10 +5,16 @@
 import { describe, expect, test } from 'vitest'
 import { loadConfig } from '../src/config.js'
 import { createLoginRateLimitsRepository } from '../src/db/login-rate-limits-repository.js'
-import { buildTestApp, register, requestToken, sql, type TestApp } from './helper.js'
+import { createUsersRepository } from '../src/db/users-repository.js'
+import { buildTestApp, newUser, register, requestToken, sql, type TestApp } from './helper.js'
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js'
 
-const LIMIT = { AUTH_TOKEN_RATE_LIMIT_MAX: '10', AUTH_TOKEN_RATE_LIMIT_WINDOW_SECONDS: '60' }
+// Wrong passwords for one username: its backoff (login-backoff.test.ts) is kept out of the way here.
+const LIMIT = {
+  AUTH_TOKEN_RATE_LIMIT_MAX: '10',
+  AUTH_TOKEN_RATE_LIMIT_WINDOW_SECONDS: '60',
+  AUTH_LOGIN_BACKOFF_AFTER_FAILURES: '1000',
+}
 const primary = buildTestApp(LIMIT)
 const replica = primary.then((first) => buildTestApp(LIMIT, { replicaOf: first }))
 
@@ -193,7 +199,12 @@ describe('fail closed', () => {
     expect(res.json().access_token).toBeUndefined()
     expect(t.logs.some((line) => line.includes('permission denied for table login_rate_limits'))).toBe(true)
     // The users table still answers: only the count failed, and that alone refused the login.
-    await register(t.app)
+    expect(await createUsersRepository(t.app.db).findForLogin(username)).toMatchObject({ username })
+    // Registration is counted in the same table, and refused alike: no user written.
+    const body = newUser()
+    const refused = await t.app.inject({ method: 'POST', url: '/auth/users', payload: body })
+    expect(refused.statusCode).toBe(500)
+    expect(await sql(t.adminUrl, 'SELECT 1 FROM auth.users WHERE username = $1', [body.username])).toEqual([])
   })
 })
 

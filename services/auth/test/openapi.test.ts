@@ -36,6 +36,7 @@ test('it lists every route, each with a summary, a tag and its responses', () =>
   )
   expect(operations.map((o) => o.route).sort()).toEqual(
     [
+      'GET /.well-known/oauth-authorization-server',
       'GET /auth/.well-known/jwks.json',
       'GET /auth/users',
       'GET /auth/users/me',
@@ -55,7 +56,16 @@ test('it lists every route, each with a summary, a tag and its responses', () =>
 
 test('the login form and the bearer routes are wired for Swagger UI', () => {
   expect(document.components?.securitySchemes).toMatchObject({
-    OAuth2PasswordBearer: { type: 'oauth2', flows: { password: { tokenUrl: '/auth/token' } } },
+    OAuth2PasswordBearer: {
+      type: 'oauth2',
+      // The Authorize dialog offers every scope auth grants.
+      flows: {
+        password: {
+          tokenUrl: '/auth/token',
+          scopes: { 'users:read': expect.any(String), 'billing:plans:write': expect.any(String) },
+        },
+      },
+    },
     bearerAuth: { type: 'http', scheme: 'bearer' },
   })
   const token = document.paths?.['/auth/token']?.post
@@ -66,7 +76,11 @@ test('the login form and the bearer routes are wired for Swagger UI', () => {
       { bearerAuth: [] },
     ])
   }
-  expect(document.paths?.['/auth/users']?.get?.security).toHaveLength(2)
+  // The list asks for its scope, and documents the 403 it answers without it.
+  const list = document.paths?.['/auth/users']?.get
+  expect(list?.security).toEqual([{ OAuth2PasswordBearer: ['users:read'] }, { bearerAuth: [] }])
+  expect(JSON.stringify(list?.responses?.['403'])).toContain('INSUFFICIENT_SCOPE')
+  expect(document.paths?.['/auth/users/me']?.get?.responses?.['403']).toBeUndefined()
   expect(document.paths?.['/auth/users']?.post?.security).toBeUndefined()
 })
 

@@ -1,5 +1,6 @@
-// What the token contract promises billing: the claims, the JWKS, and that
-// anything but a current EdDSA token signed by this service's key is a 401.
+// What the token contract promises billing: the claims (RFC 9068: typ at+jwt, iss
+// auth's URL, aud every service by name), the JWKS, and that anything but a current
+// EdDSA access token for auth signed by this service's key is a 401.
 import { generateKeyPairSync } from 'node:crypto'
 import {
   calculateJwkThumbprint,
@@ -21,7 +22,7 @@ function claims(overrides: Record<string, unknown> = {}) {
   const now = Math.floor(Date.now() / 1000)
   return {
     iss: config.jwt.issuer,
-    aud: config.jwt.audience,
+    aud: [...config.jwt.audiences],
     sub: user.id,
     username: user.username,
     iat: now,
@@ -30,8 +31,8 @@ function claims(overrides: Record<string, unknown> = {}) {
   }
 }
 
-function sign(payload: Record<string, unknown>, key = privateKey) {
-  return new SignJWT(payload).setProtectedHeader({ alg: 'EdDSA', kid, typ: 'JWT' }).sign(key)
+function sign(payload: Record<string, unknown>, key = privateKey, typ: string | null = 'at+jwt') {
+  return new SignJWT(payload).setProtectedHeader({ alg: 'EdDSA', kid, ...(typ ? { typ } : {}) }).sign(key)
 }
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
@@ -49,15 +50,17 @@ describe('a token from POST /auth/token', () => {
       keys: [{ kty: 'OKP', crv: 'Ed25519', x: expect.any(String), kid, alg: 'EdDSA', use: 'sig' }],
     })
 
-    expect(decodeProtectedHeader(token)).toEqual({ alg: 'EdDSA', kid, typ: 'JWT' })
+    expect(decodeProtectedHeader(token)).toEqual({ alg: 'EdDSA', kid, typ: 'at+jwt' })
     const { payload } = await jwtVerify(token, createLocalJWKSet(jwks), {
       algorithms: ['EdDSA'],
-      issuer: 'auth',
-      audience: 'services',
+      issuer: 'http://localhost:5008',
+      audience: 'billing',
+      typ: 'at+jwt',
     })
+    // An ordinary user's token: no scope claim at all.
     expect(payload).toEqual({
-      iss: 'auth',
-      aud: 'services',
+      iss: 'http://localhost:5008',
+      aud: ['auth', 'billing'],
       sub: user.id,
       username: user.username,
       iat: expect.any(Number),
@@ -76,7 +79,12 @@ describe('a token from POST /auth/token', () => {
         password: user.password,
       }).toString(),
     })
-    expect(res.json()).toEqual({ access_token: expect.any(String), token_type: 'bearer', expires_in: 900 })
+    expect(res.json()).toEqual({
+      access_token: expect.any(String),
+      token_type: 'bearer',
+      expires_in: 900,
+      scope: '',
+    })
     expect(res.headers['cache-control']).toBe('no-store')
   })
 
@@ -115,8 +123,13 @@ describe('rejected tokens: 401 INVALID_TOKEN', () => {
           .sign(Buffer.from(keys[0].x, 'base64url'))
       },
     ],
-    ['another issuer', () => sign(claims({ iss: 'someone-else' }))],
+    ['another issuer', () => sign(claims({ iss: 'https://someone-else.example' }))],
+    ['the bare word issuer of old', () => sign(claims({ iss: 'auth' }))],
     ['another audience', () => sign(claims({ aud: 'elsewhere' }))],
+    ['for billing only, not auth', () => sign(claims({ aud: 'billing' }))],
+    ['the shared audience of old', () => sign(claims({ aud: 'services' }))],
+    ['typ JWT (not an access token)', () => sign(claims(), privateKey, 'JWT')],
+    ['no typ', () => sign(claims(), privateKey, null)],
     ['no exp', () => sign({ ...claims(), exp: undefined })],
     ['a sub that is not a user id', () => sign(claims({ sub: 'admin' }))],
   ]
@@ -138,6 +151,11 @@ describe('rejected tokens: 401 INVALID_TOKEN', () => {
       expect(res.statusCode, authorization).toBe(401)
       expect(res.json().code, authorization).toBe(code)
     }
+  })
+
+  test('a token of another type says it is not an access token', async () => {
+    const res = await me(await sign(claims(), privateKey, 'JWT'))
+    expect(res.json().message).toContain('typ header is not at+jwt')
   })
 
   test('an expired token says so', async () => {

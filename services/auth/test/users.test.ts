@@ -1,3 +1,4 @@
+import { parseMetrics, sampleValue } from '@app/testkit'
 import { describe, expect, test } from 'vitest'
 import { bearer, buildTestApp, login, newUser, register, sql } from './helper.js'
 
@@ -73,15 +74,65 @@ describe('POST /auth/users', () => {
     expect(rows).toHaveLength(1)
   })
 
-  test('a taken email, in any case, is 409 EMAIL_TAKEN', async () => {
+  test('a taken username is found after the same argon2 work as a success', async () => {
+    const hashes = async () =>
+      sampleValue(parseMetrics((await app.inject({ url: '/metrics' })).body), 'auth_argon2_started_total', {
+        operation: 'hash',
+      }) ?? 0
     const first = await register(app)
-    const res = await app.inject({
+    const before = await hashes()
+    const taken = await app.inject({
       method: 'POST',
       url: '/auth/users',
-      payload: newUser({ email: first.email.toUpperCase() }),
+      payload: newUser({ username: first.username }),
     })
-    expect(res.statusCode).toBe(409)
-    expect(res.json()).toMatchObject({ code: 'EMAIL_TAKEN', details: { field: 'email' } })
+    expect(taken.statusCode).toBe(409)
+    // The password was hashed before the conflict was known: no early exit.
+    expect(await hashes()).toBe(before + 1)
+    await register(app)
+    expect(await hashes()).toBe(before + 2)
+  })
+
+  test('an email another account uses registers like any other, in any case (emails are not unique)', async () => {
+    const fresh = newUser()
+    const first = await app.inject({ method: 'POST', url: '/auth/users', payload: fresh })
+    const sameEmail = newUser({ email: fresh.email })
+    const second = await app.inject({ method: 'POST', url: '/auth/users', payload: sameEmail })
+    const otherCase = newUser({ email: fresh.email.toUpperCase() })
+    const third = await app.inject({ method: 'POST', url: '/auth/users', payload: otherCase })
+
+    // Indistinguishable from a fresh registration: status, headers, body shape, no hint.
+    const shape = (res: typeof first, body: { username: string; email: string }) => ({
+      status: res.statusCode,
+      headers: Object.keys(res.headers).sort(),
+      body: { ...res.json(), id: 'id', createdAt: 'at', updatedAt: 'at' },
+      expected: { id: 'id', username: body.username, email: body.email, createdAt: 'at', updatedAt: 'at' },
+    })
+    const answers = [shape(first, fresh), shape(second, sameEmail), shape(third, otherCase)]
+    for (const answer of answers) {
+      expect(answer.status).toBe(201)
+      expect(answer.body).toEqual(answer.expected)
+      expect(answer.headers).toEqual(answers[0]!.headers)
+    }
+    const rows = await sql<{ username: string }>(
+      adminUrl,
+      'SELECT username FROM auth.users WHERE lower(email) = lower($1) ORDER BY created_at',
+      [fresh.email],
+    )
+    expect(rows.map((row) => row.username)).toEqual([fresh.username, sameEmail.username, otherCase.username])
+    // Each account is its own: each logs in with its own password.
+    for (const user of [fresh, sameEmail, otherCase]) await login(app, user)
+  })
+
+  test('the documented answers: 409 only for a username, and the abuse limits (429, 503 BUSY)', async () => {
+    const document = (await app.inject({ url: '/openapi.json' })).json()
+    const codes = (path: string, status: number): string[] =>
+      document.paths[path].post.responses[status].content['application/json'].schema.properties.code.enum
+    expect(codes('/auth/users', 409)).toEqual(['USERNAME_TAKEN'])
+    expect(codes('/auth/users', 429)).toEqual(['RATE_LIMITED'])
+    expect(codes('/auth/users', 503)).toContain('BUSY')
+    expect(codes('/auth/token', 429)).toEqual(['LOGIN_BACKOFF', 'RATE_LIMITED'])
+    expect(codes('/auth/token', 503)).toContain('BUSY')
   })
 
   test('invalid fields are 422 naming the field; unknown fields are refused', async () => {

@@ -51,13 +51,13 @@ export interface paths {
         };
         /**
          * List plans, newest first
-         * @description Public. Paginated: pass `nextCursor` as `cursor` for the next page.
+         * @description Public. The plans on offer: retired ones are not listed. Paginated: pass `nextCursor` as `cursor` for the next page.
          */
         get: operations["listPlans"];
         put?: never;
         /**
-         * Create a plan
-         * @description Any authenticated user may create a plan. The price is an integer number of minor units (cents) with an ISO 4217 currency. Send an `Idempotency-Key` to make retries safe.
+         * Create a plan (admins: scope billing:plans:write)
+         * @description Needs a token with the `billing:plans:write` scope (admins); any other is 403 INSUFFICIENT_SCOPE. The price is an integer number of minor units (cents) with an ISO 4217 currency. Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["createPlan"];
         delete?: never;
@@ -75,11 +75,31 @@ export interface paths {
         };
         /**
          * Get a plan
-         * @description Public. 404 SUBSCRIPTION_NOT_FOUND for an id with no plan.
+         * @description Public. Retired plans too (with their `retiredAt`). 404 SUBSCRIPTION_NOT_FOUND for an id with no plan.
          */
         get: operations["getPlan"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/billing/subscriptions/{id}/retire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retire a plan (admins: scope billing:plans:write)
+         * @description The plan is no longer listed and takes no new subscribers (409 PLAN_RETIRED); existing subscriptions to it go on (read, list, cancel), and GET by id still returns it with its `retiredAt`. Final and safe to repeat: retiring a retired plan answers 200 with it unchanged (`retiredAt` keeps the first time). Needs the `billing:plans:write` scope (admins). Accepts an `Idempotency-Key` like every POST.
+         */
+        post: operations["retirePlan"];
         delete?: never;
         options?: never;
         head?: never;
@@ -101,7 +121,7 @@ export interface paths {
         put?: never;
         /**
          * Subscribe the caller to a plan
-         * @description The user is the one of the bearer token. Before anything is written, auth is asked whether that user exists (GET /auth/users/{id}): an unknown user is 422 UNKNOWN_USER, an unreachable auth 503 AUTH_UNAVAILABLE. One active subscription per user and plan (409 ALREADY_SUBSCRIBED). Send an `Idempotency-Key` to make retries safe.
+         * @description The user is the one of the bearer token. Before anything is written, auth is asked whether that user exists (GET /auth/users/{id}): an unknown user is 422 UNKNOWN_USER, an unreachable auth 503 AUTH_UNAVAILABLE. One active subscription per user and plan (409 ALREADY_SUBSCRIBED). A retired plan takes no new subscribers (409 PLAN_RETIRED). Send an `Idempotency-Key` to make retries safe.
          */
         post: operations["createUserSubscription"];
         delete?: never;
@@ -252,7 +272,7 @@ export interface operations {
                              */
                             id: string;
                             /**
-                             * @description What the plan is: 1–64 characters, no control characters or unpaired surrogates, no leading or trailing whitespace. `pattern` holds the part any regex engine can check; the service checks the whole rule (422 VALIDATION_FAILED naming `body.category`).
+                             * @description What the plan is: 1–64 characters, no control characters or unpaired surrogates, no invisible format characters (zero-width, bidirectional controls such as U+202E; emoji sequences may hold theirs), no leading or trailing whitespace. Stored in Unicode NFC. `pattern` holds the part any regex engine can check; the service checks the whole rule (422 VALIDATION_FAILED naming `body.category`).
                              * @example premium
                              */
                             category: string;
@@ -262,10 +282,12 @@ export interface operations {
                              */
                             priceMinor: number;
                             /**
-                             * @description ISO 4217 alphabetic currency code, upper case
+                             * @description ISO 4217 alphabetic currency code, upper case, one the standard lists (anything else: 422 VALIDATION_FAILED naming `body.currency`)
                              * @example EUR
                              */
                             currency: string;
+                            /** @description When the plan was retired (no longer listed, no new subscribers; existing subscriptions go on), or null while it is offered */
+                            retiredAt: string | null;
                             /**
                              * Format: date-time
                              * @example 2026-11-22T08:30:00.000Z
@@ -398,7 +420,7 @@ export interface operations {
                  */
                 "application/json": {
                     /**
-                     * @description What the plan is: 1–64 characters, no control characters or unpaired surrogates, no leading or trailing whitespace. `pattern` holds the part any regex engine can check; the service checks the whole rule (422 VALIDATION_FAILED naming `body.category`).
+                     * @description What the plan is: 1–64 characters, no control characters or unpaired surrogates, no invisible format characters (zero-width, bidirectional controls such as U+202E; emoji sequences may hold theirs), no leading or trailing whitespace. Stored in Unicode NFC. `pattern` holds the part any regex engine can check; the service checks the whole rule (422 VALIDATION_FAILED naming `body.category`).
                      * @example premium
                      */
                     category: string;
@@ -408,7 +430,7 @@ export interface operations {
                      */
                     priceMinor: number;
                     /**
-                     * @description ISO 4217 alphabetic currency code, upper case
+                     * @description ISO 4217 alphabetic currency code, upper case, one the standard lists (anything else: 422 VALIDATION_FAILED naming `body.currency`)
                      * @example EUR
                      */
                     currency: string;
@@ -428,6 +450,7 @@ export interface operations {
                      *       "category": "premium",
                      *       "priceMinor": 999,
                      *       "currency": "EUR",
+                     *       "retiredAt": null,
                      *       "createdAt": "2026-11-22T08:00:00.000Z",
                      *       "updatedAt": "2026-11-22T08:00:00.000Z"
                      *     }
@@ -439,7 +462,7 @@ export interface operations {
                          */
                         id: string;
                         /**
-                         * @description What the plan is: 1–64 characters, no control characters or unpaired surrogates, no leading or trailing whitespace. `pattern` holds the part any regex engine can check; the service checks the whole rule (422 VALIDATION_FAILED naming `body.category`).
+                         * @description What the plan is: 1–64 characters, no control characters or unpaired surrogates, no invisible format characters (zero-width, bidirectional controls such as U+202E; emoji sequences may hold theirs), no leading or trailing whitespace. Stored in Unicode NFC. `pattern` holds the part any regex engine can check; the service checks the whole rule (422 VALIDATION_FAILED naming `body.category`).
                          * @example premium
                          */
                         category: string;
@@ -449,10 +472,12 @@ export interface operations {
                          */
                         priceMinor: number;
                         /**
-                         * @description ISO 4217 alphabetic currency code, upper case
+                         * @description ISO 4217 alphabetic currency code, upper case, one the standard lists (anything else: 422 VALIDATION_FAILED naming `body.currency`)
                          * @example EUR
                          */
                         currency: string;
+                        /** @description When the plan was retired (no longer listed, no new subscribers; existing subscriptions go on), or null while it is offered */
+                        retiredAt: string | null;
                         /**
                          * Format: date-time
                          * @example 2026-11-22T08:30:00.000Z
@@ -521,6 +546,37 @@ export interface operations {
                          * @enum {string}
                          */
                         code: "INVALID_TOKEN" | "NOT_AUTHENTICATED";
+                        /** @description What went wrong, naming the offending field when there is one */
+                        message: string;
+                        /** @description Structured context, e.g. one entry per invalid field */
+                        details?: unknown;
+                    };
+                };
+            };
+            /** @description `INSUFFICIENT_SCOPE`: the bearer token lacks the scope this operation needs (WWW-Authenticate names it): log in as a user whose role grants it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 403,
+                     *       "code": "INSUFFICIENT_SCOPE",
+                     *       "message": "the bearer token lacks the scope this operation needs (WWW-Authenticate names it): log in as a user whose role grants it"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 403;
+                        /**
+                         * @description Stable, machine-readable error code
+                         * @enum {string}
+                         */
+                        code: "INSUFFICIENT_SCOPE";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -743,6 +799,7 @@ export interface operations {
                      *       "category": "premium",
                      *       "priceMinor": 999,
                      *       "currency": "EUR",
+                     *       "retiredAt": null,
                      *       "createdAt": "2026-11-22T08:00:00.000Z",
                      *       "updatedAt": "2026-11-22T08:00:00.000Z"
                      *     }
@@ -754,7 +811,7 @@ export interface operations {
                          */
                         id: string;
                         /**
-                         * @description What the plan is: 1–64 characters, no control characters or unpaired surrogates, no leading or trailing whitespace. `pattern` holds the part any regex engine can check; the service checks the whole rule (422 VALIDATION_FAILED naming `body.category`).
+                         * @description What the plan is: 1–64 characters, no control characters or unpaired surrogates, no invisible format characters (zero-width, bidirectional controls such as U+202E; emoji sequences may hold theirs), no leading or trailing whitespace. Stored in Unicode NFC. `pattern` holds the part any regex engine can check; the service checks the whole rule (422 VALIDATION_FAILED naming `body.category`).
                          * @example premium
                          */
                         category: string;
@@ -764,10 +821,12 @@ export interface operations {
                          */
                         priceMinor: number;
                         /**
-                         * @description ISO 4217 alphabetic currency code, upper case
+                         * @description ISO 4217 alphabetic currency code, upper case, one the standard lists (anything else: 422 VALIDATION_FAILED naming `body.currency`)
                          * @example EUR
                          */
                         currency: string;
+                        /** @description When the plan was retired (no longer listed, no new subscribers; existing subscriptions go on), or null while it is offered */
+                        retiredAt: string | null;
                         /**
                          * Format: date-time
                          * @example 2026-11-22T08:30:00.000Z
@@ -836,6 +895,296 @@ export interface operations {
                          * @enum {string}
                          */
                         code: "VALIDATION_FAILED";
+                        /** @description What went wrong, naming the offending field when there is one */
+                        message: string;
+                        /** @description Structured context, e.g. one entry per invalid field */
+                        details?: unknown;
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: an unexpected error: the service log has it under the request id in `details` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "code": "INTERNAL_ERROR",
+                     *       "message": "an unexpected error: the service log has it under the request id in `details`"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 500;
+                        /**
+                         * @description Stable, machine-readable error code
+                         * @enum {string}
+                         */
+                        code: "INTERNAL_ERROR";
+                        /** @description What went wrong, naming the offending field when there is one */
+                        message: string;
+                        /** @description Structured context, e.g. one entry per invalid field */
+                        details?: unknown;
+                    };
+                };
+            };
+            /** @description `DB_TIMEOUT`: the database did not answer in time (statement or lock timeout): retry shortly; `DB_UNAVAILABLE`: the database is unreachable: retry shortly; `SERVICE_STARTING`: the service is starting (waiting for the database or its migrations): retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "DB_TIMEOUT",
+                     *       "message": "the database did not answer in time (statement or lock timeout): retry shortly"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 503;
+                        /**
+                         * @description Stable, machine-readable error code
+                         * @enum {string}
+                         */
+                        code: "DB_TIMEOUT" | "DB_UNAVAILABLE" | "SERVICE_STARTING";
+                        /** @description What went wrong, naming the offending field when there is one */
+                        message: string;
+                        /** @description Structured context, e.g. one entry per invalid field */
+                        details?: unknown;
+                    };
+                };
+            };
+        };
+    };
+    retirePlan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: a request repeated with the same key (per user) and the same body within the retention period (24 hours unless configured otherwise) is not executed again; the first response is returned, with `Idempotent-Replayed: true`. The same key with a different request gives 422 IDEMPOTENCY_KEY_REUSED. A random UUID per logical request is a good key (e.g. `4f1c2d9e-7b3a-4e8f-a6d5-0c9b8e7f6a5d`). */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /**
+                 * @description The plan's id
+                 * @example 0b8f6d5e-3c1a-4f7e-9d2b-6a4c8e1f2a3b
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The plan, retired */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b8f6d5e-3c1a-4f7e-9d2b-6a4c8e1f2a3b",
+                     *       "category": "premium",
+                     *       "priceMinor": 999,
+                     *       "currency": "EUR",
+                     *       "retiredAt": null,
+                     *       "createdAt": "2026-11-22T08:00:00.000Z",
+                     *       "updatedAt": "2026-11-22T08:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @example 0b8f6d5e-3c1a-4f7e-9d2b-6a4c8e1f2a3b
+                         */
+                        id: string;
+                        /**
+                         * @description What the plan is: 1–64 characters, no control characters or unpaired surrogates, no invisible format characters (zero-width, bidirectional controls such as U+202E; emoji sequences may hold theirs), no leading or trailing whitespace. Stored in Unicode NFC. `pattern` holds the part any regex engine can check; the service checks the whole rule (422 VALIDATION_FAILED naming `body.category`).
+                         * @example premium
+                         */
+                        category: string;
+                        /**
+                         * @description Price in minor units of the currency (cents for EUR, yen for JPY): an integer from 0 to 1000000000000
+                         * @example 999
+                         */
+                        priceMinor: number;
+                        /**
+                         * @description ISO 4217 alphabetic currency code, upper case, one the standard lists (anything else: 422 VALIDATION_FAILED naming `body.currency`)
+                         * @example EUR
+                         */
+                        currency: string;
+                        /** @description When the plan was retired (no longer listed, no new subscribers; existing subscriptions go on), or null while it is offered */
+                        retiredAt: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-11-22T08:30:00.000Z
+                         */
+                        createdAt: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-11-22T08:30:00.000Z
+                         */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description `INVALID_TOKEN`: the bearer token is malformed, expired, or not signed by a key the service trusts; `NOT_AUTHENTICATED`: no bearer token: send `Authorization: Bearer <access_token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "INVALID_TOKEN",
+                     *       "message": "the bearer token is malformed, expired, or not signed by a key the service trusts"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 401;
+                        /**
+                         * @description Stable, machine-readable error code
+                         * @enum {string}
+                         */
+                        code: "INVALID_TOKEN" | "NOT_AUTHENTICATED";
+                        /** @description What went wrong, naming the offending field when there is one */
+                        message: string;
+                        /** @description Structured context, e.g. one entry per invalid field */
+                        details?: unknown;
+                    };
+                };
+            };
+            /** @description `INSUFFICIENT_SCOPE`: the bearer token lacks the scope this operation needs (WWW-Authenticate names it): log in as a user whose role grants it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 403,
+                     *       "code": "INSUFFICIENT_SCOPE",
+                     *       "message": "the bearer token lacks the scope this operation needs (WWW-Authenticate names it): log in as a user whose role grants it"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 403;
+                        /**
+                         * @description Stable, machine-readable error code
+                         * @enum {string}
+                         */
+                        code: "INSUFFICIENT_SCOPE";
+                        /** @description What went wrong, naming the offending field when there is one */
+                        message: string;
+                        /** @description Structured context, e.g. one entry per invalid field */
+                        details?: unknown;
+                    };
+                };
+            };
+            /** @description `SUBSCRIPTION_NOT_FOUND`: no plan has this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "SUBSCRIPTION_NOT_FOUND",
+                     *       "message": "no plan has this id"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 404;
+                        /**
+                         * @description Stable, machine-readable error code
+                         * @enum {string}
+                         */
+                        code: "SUBSCRIPTION_NOT_FOUND";
+                        /** @description What went wrong, naming the offending field when there is one */
+                        message: string;
+                        /** @description Structured context, e.g. one entry per invalid field */
+                        details?: unknown;
+                    };
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_BUSY`: a request with this Idempotency-Key is still being processed: retry shortly */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "IDEMPOTENCY_KEY_BUSY",
+                     *       "message": "a request with this Idempotency-Key is still being processed: retry shortly"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 409;
+                        /**
+                         * @description Stable, machine-readable error code
+                         * @enum {string}
+                         */
+                        code: "IDEMPOTENCY_KEY_BUSY";
+                        /** @description What went wrong, naming the offending field when there is one */
+                        message: string;
+                        /** @description Structured context, e.g. one entry per invalid field */
+                        details?: unknown;
+                    };
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_REUSED`: this Idempotency-Key was used for a different request: use a new key per request; `VALIDATION_FAILED`: a field is invalid: `details` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 422,
+                     *       "code": "IDEMPOTENCY_KEY_REUSED",
+                     *       "message": "this Idempotency-Key was used for a different request: use a new key per request"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The HTTP status, repeated for clients that lose it
+                         * @enum {number}
+                         */
+                        statusCode: 422;
+                        /**
+                         * @description Stable, machine-readable error code
+                         * @enum {string}
+                         */
+                        code: "IDEMPOTENCY_KEY_REUSED" | "VALIDATION_FAILED";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */
@@ -1241,7 +1590,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `ALREADY_SUBSCRIBED`: the caller already has an active subscription to this plan: cancel it first; `IDEMPOTENCY_KEY_BUSY`: a request with this Idempotency-Key is still being processed: retry shortly */
+            /** @description `ALREADY_SUBSCRIBED`: the caller already has an active subscription to this plan: cancel it first; `IDEMPOTENCY_KEY_BUSY`: a request with this Idempotency-Key is still being processed: retry shortly; `PLAN_RETIRED`: the plan was retired: it takes no new subscribers (existing subscriptions go on) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1264,7 +1613,7 @@ export interface operations {
                          * @description Stable, machine-readable error code
                          * @enum {string}
                          */
-                        code: "ALREADY_SUBSCRIBED" | "IDEMPOTENCY_KEY_BUSY";
+                        code: "ALREADY_SUBSCRIBED" | "IDEMPOTENCY_KEY_BUSY" | "PLAN_RETIRED";
                         /** @description What went wrong, naming the offending field when there is one */
                         message: string;
                         /** @description Structured context, e.g. one entry per invalid field */

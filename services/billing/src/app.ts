@@ -14,6 +14,7 @@ import { migrations } from './db/migrations.js'
 import { deleteExpiredKeys } from './idempotency/idempotency-repository.js'
 import { subscriptionRoutes } from './routes/subscriptions.js'
 import { userSubscriptionRoutes } from './routes/user-subscriptions.js'
+import { BILLING_SCOPES } from './scopes.js'
 
 export async function buildApp(
   config: BillingConfig,
@@ -28,13 +29,13 @@ export async function buildApp(
       title: 'billing',
       version: '1.0.0',
       description:
-        "Subscription plans and the users subscribed to them. Writes and your own subscriptions need a bearer token from the auth service: click **Authorize** and log in with your auth username and password (the form posts to auth's `POST /auth/token`), or paste an `access_token` from auth under bearerAuth.",
+        "Subscription plans and the users subscribed to them. Your subscriptions need a bearer token from the auth service, and creating or retiring plans one with the `billing:plans:write` scope (admins): click **Authorize** and log in with your auth username and password (the form posts to auth's `POST /auth/token`), or paste an `access_token` from auth under bearerAuth.",
       tags: [
         { name: 'subscriptions', description: 'Plans: a category and a price (public to read)' },
         { name: 'user-subscriptions', description: "The caller's subscriptions to plans" },
         { name: 'health', description: 'Liveness and readiness probes' },
       ],
-      securitySchemes: authSecuritySchemes(`${config.auth.publicUrl}/auth/token`),
+      securitySchemes: authSecuritySchemes(`${config.auth.publicUrl}/auth/token`, BILLING_SCOPES),
     },
   })
   // auth's tokens, verified locally against the keys auth publishes.

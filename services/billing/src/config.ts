@@ -12,7 +12,8 @@ import { Type } from 'typebox'
 
 const BillingEnv = Type.Object({
   ...serviceEnv({ port: 5009 }),
-  ...authClientEnv(),
+  // Tokens must name billing among their audiences (auth's AUTH_TOKEN_AUDIENCES).
+  ...authClientEnv({ audience: 'billing' }),
   IDEMPOTENCY_KEY_TTL_SECONDS: Type.Integer({
     minimum: 60,
     maximum: 2_592_000,

@@ -13,6 +13,10 @@ export const errors = defineErrors({
     description: "auth has no such user: the token's account was deleted or disabled; nothing was written",
   },
   UNKNOWN_SUBSCRIPTION: { status: 422, description: 'body.subscriptionId is not the id of a plan' },
+  PLAN_RETIRED: {
+    status: 409,
+    description: 'the plan was retired: it takes no new subscribers (existing subscriptions go on)',
+  },
   ALREADY_SUBSCRIBED: {
     status: 409,
     description: 'the caller already has an active subscription to this plan: cancel it first',

@@ -6,6 +6,7 @@ import { freePort } from '@app/db/embedded'
 import { createSigningKey, type JwksServer, type SigningKey, signToken, startJwksServer } from '@app/testkit'
 import { SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { PLANS_WRITE } from '../src/scopes.js'
 import { bearer, buildTestApp, countRows, createDatabase, type TestDatabase } from './helper.js'
 
 let database: TestDatabase
@@ -55,15 +56,51 @@ describe('rejected with 401', () => {
     shared = await app({ AUTH_JWKS_COOLDOWN_MS: '0' })
   })
   const now = () => Math.floor(Date.now() / 1000)
-  const claims = () => ({ sub: randomUUID(), iss: 'auth', aud: 'services', iat: now(), exp: now() + 900 })
+  const claims = () => ({
+    sub: randomUUID(),
+    iss: 'http://localhost:5008',
+    aud: 'billing',
+    scope: PLANS_WRITE,
+    iat: now(),
+    exp: now() + 900,
+  })
 
   test.each([
     ['no Authorization header', async () => undefined, 'NOT_AUTHENTICATED'],
     ['another scheme', async () => 'Basic YWxpY2U6c2VjcmV0', 'NOT_AUTHENTICATED'],
     ['a token that is not a JWT', async () => 'Bearer not-a-jwt', 'INVALID_TOKEN'],
     ['an expired token', async () => `Bearer ${await signToken(key, { expiresIn: -60 })}`, 'INVALID_TOKEN'],
-    ['another issuer', async () => `Bearer ${await signToken(key, { iss: 'evil' })}`, 'INVALID_TOKEN'],
+    [
+      'another issuer',
+      async () => `Bearer ${await signToken(key, { iss: 'https://evil.example' })}`,
+      'INVALID_TOKEN',
+    ],
+    [
+      'the bare word issuer of old',
+      async () => `Bearer ${await signToken(key, { iss: 'auth' })}`,
+      'INVALID_TOKEN',
+    ],
     ['another audience', async () => `Bearer ${await signToken(key, { aud: 'other' })}`, 'INVALID_TOKEN'],
+    [
+      'a token for auth only',
+      async () => `Bearer ${await signToken(key, { aud: 'auth', scope: PLANS_WRITE })}`,
+      'INVALID_TOKEN',
+    ],
+    [
+      'the shared audience of old',
+      async () => `Bearer ${await signToken(key, { aud: 'services' })}`,
+      'INVALID_TOKEN',
+    ],
+    [
+      'typ JWT: correctly signed, but not an access token',
+      async () => `Bearer ${await signToken(key, { typ: 'JWT', scope: PLANS_WRITE })}`,
+      'INVALID_TOKEN',
+    ],
+    [
+      'no typ',
+      async () => `Bearer ${await signToken(key, { typ: null, scope: PLANS_WRITE })}`,
+      'INVALID_TOKEN',
+    ],
     [
       'a sub that is not a user id',
       async () => `Bearer ${await signToken(key, { sub: 'admin' })}`,
@@ -192,7 +229,7 @@ describe('auth unreachable', () => {
 
   test('auth not answering the user lookup in time: 503 AUTH_UNAVAILABLE and nothing written', async () => {
     const a = await app({ AUTH_TIMEOUT_MS: '300' })
-    const token = await signToken(key)
+    const token = await signToken(key, { scope: PLANS_WRITE })
     const plan = await a.inject({
       method: 'POST',
       url: '/billing/subscriptions',

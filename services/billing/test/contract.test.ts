@@ -14,6 +14,7 @@ contractTests({
   // methods after these: renaming one breaks them.
   operationIds: {
     'POST /billing/subscriptions': 'createPlan',
+    'POST /billing/subscriptions/{id}/retire': 'retirePlan',
     'GET /billing/subscriptions': 'listPlans',
     'GET /billing/subscriptions/{id}': 'getPlan',
     'POST /billing/user-subscriptions': 'createUserSubscription',

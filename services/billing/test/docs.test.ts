@@ -43,6 +43,7 @@ test('the OpenAPI document is valid and lists every route, with bearer security 
       'POST /billing/subscriptions',
       'GET /billing/subscriptions',
       'GET /billing/subscriptions/{id}',
+      'POST /billing/subscriptions/{id}/retire',
       'POST /billing/user-subscriptions',
       'GET /billing/user-subscriptions',
       'GET /billing/user-subscriptions/{id}',
@@ -53,14 +54,30 @@ test('the OpenAPI document is valid and lists every route, with bearer security 
     // Swagger UI's Authorize login form posts to auth where the browser reaches it.
     OAuth2PasswordBearer: {
       type: 'oauth2',
-      flows: { password: { tokenUrl: 'http://localhost:5008/auth/token', scopes: {} } },
+      // The Authorize dialog offers the scope plan writes need.
+      flows: {
+        password: {
+          tokenUrl: 'http://localhost:5008/auth/token',
+          scopes: { 'billing:plans:write': expect.any(String) },
+        },
+      },
     },
     bearerAuth: { type: 'http', scheme: 'bearer' },
   })
 
   const op = (method: string, path: string) => document.paths[path][method]
-  const protectedOps = [
+  // Writing plans asks for its scope (and documents the 403); the caller's own data for none.
+  for (const operation of [
     op('post', '/billing/subscriptions'),
+    op('post', '/billing/subscriptions/{id}/retire'),
+  ]) {
+    expect(operation.security).toEqual([
+      { OAuth2PasswordBearer: ['billing:plans:write'] },
+      { bearerAuth: [] },
+    ])
+    expect(JSON.stringify(operation.responses['403'])).toContain('INSUFFICIENT_SCOPE')
+  }
+  const protectedOps = [
     op('post', '/billing/user-subscriptions'),
     op('get', '/billing/user-subscriptions'),
     op('get', '/billing/user-subscriptions/{id}'),
@@ -76,6 +93,7 @@ test('the OpenAPI document is valid and lists every route, with bearer security 
   // Every POST documents the Idempotency-Key header; bodies carry examples.
   for (const path of [
     '/billing/subscriptions',
+    '/billing/subscriptions/{id}/retire',
     '/billing/user-subscriptions',
     '/billing/user-subscriptions/{id}/cancel',
   ]) {
@@ -106,6 +124,7 @@ test('the OpenAPI document is valid and lists every route, with bearer security 
     '201',
     '400',
     '401',
+    '403',
     '409',
     '413',
     '415',

@@ -21,6 +21,8 @@ interface Account {
 
 let alice: Account
 let bob: Account
+/** Creates and retires plans: an admin's token carries billing:plans:write. */
+let admin: Account
 
 beforeAll(async () => {
   database = await createDatabase()
@@ -28,6 +30,7 @@ beforeAll(async () => {
   t = await buildTestApp({ AUTH_URL: auth.baseUrl }, database)
   alice = await signUp(auth, 'alice')
   bob = await signUp(auth, 'bob')
+  admin = await signUp(auth, 'admin', { adminOf: database.adminUrl })
 })
 afterAll(() => auth?.stop())
 
@@ -41,10 +44,54 @@ const post = (url: string, who: Account, payload?: object, idempotencyKey?: stri
 const get = (url: string, who: Account) => t.app.inject({ url, headers: bearer(who.token) })
 
 async function newPlan(category: string): Promise<string> {
-  const res = await post('/billing/subscriptions', alice, { category, priceMinor: 1500, currency: 'EUR' })
+  const res = await post('/billing/subscriptions', admin, { category, priceMinor: 1500, currency: 'EUR' })
   expect(res.statusCode).toBe(201)
   return res.json().id
 }
+
+test("a user's real token cannot create or retire a plan: 403 INSUFFICIENT_SCOPE, nothing written", async () => {
+  const before = await countRows(t.app, 'subscriptions')
+  const create = await post('/billing/subscriptions', alice, {
+    category: 'nope',
+    priceMinor: 1,
+    currency: 'EUR',
+  })
+  expect(create.statusCode).toBe(403)
+  expect(create.json().code).toBe('INSUFFICIENT_SCOPE')
+  expect(create.headers['www-authenticate']).toBe(
+    'Bearer error="insufficient_scope", scope="billing:plans:write"',
+  )
+  const retire = await post(`/billing/subscriptions/${await newPlan('kept')}/retire`, alice)
+  expect(retire.statusCode).toBe(403)
+  expect(await countRows(t.app, 'subscriptions')).toBe(before + 1)
+})
+
+test("auth's metadata names the issuer billing accepts, and the token's iss is it", async () => {
+  const response = await fetch(`${auth.baseUrl}/.well-known/oauth-authorization-server`)
+  const metadata = (await response.json()) as { issuer: string }
+  expect(metadata.issuer).toBe(t.config.auth.issuer)
+  const claims = JSON.parse(Buffer.from(admin.token.split('.')[1]!, 'base64url').toString())
+  expect(claims).toMatchObject({ iss: metadata.issuer, scope: 'users:read billing:plans:write' })
+  expect(claims.aud).toContain('billing')
+})
+
+test('a retired plan: gone from the list, no new subscribers, existing subscriptions go on', async () => {
+  const planId = await newPlan('retiring')
+  const bobs = (await post('/billing/user-subscriptions', bob, { subscriptionId: planId })).json()
+  const retired = await post(`/billing/subscriptions/${planId}/retire`, admin)
+  expect(retired.statusCode).toBe(200)
+  expect(retired.json().retiredAt).not.toBeNull()
+
+  const listed = (await t.app.inject('/billing/subscriptions?limit=100')).json().items as { id: string }[]
+  expect(listed.map((p) => p.id)).not.toContain(planId)
+  const refused = await post('/billing/user-subscriptions', alice, { subscriptionId: planId })
+  expect(refused.statusCode).toBe(409)
+  expect(refused.json().code).toBe('PLAN_RETIRED')
+
+  expect((await get(`/billing/user-subscriptions/${bobs.id}`, bob)).json().status).toBe('active')
+  const cancelled = await post(`/billing/user-subscriptions/${bobs.id}/cancel`, bob)
+  expect(cancelled.json().status).toBe('cancelled')
+})
 
 test('subscribe, read, list, cancel: the user is the one of the token from auth', async () => {
   const planId = await newPlan('flow')

@@ -5,6 +5,7 @@ import { createSigningKey, type JwksServer, type SigningKey, signToken, startJwk
 import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { deleteExpiredKeys } from '../src/idempotency/idempotency-repository.js'
+import { PLANS_WRITE } from '../src/scopes.js'
 import { bearer, buildTestApp, countRows, type TestApp } from './helper.js'
 
 let key: SigningKey
@@ -16,7 +17,8 @@ beforeAll(async () => {
   key = await createSigningKey()
   keys = await startJwksServer([key])
   t = await buildTestApp({ AUTH_URL: keys.url })
-  token = await signToken(key)
+  // An admin's token: creating plans takes the billing:plans:write scope.
+  token = await signToken(key, { scope: PLANS_WRITE })
 })
 afterAll(() => keys.close())
 
@@ -90,7 +92,7 @@ test('concurrent different bodies with one key: exactly one is executed, the oth
 })
 
 test('keys are per user: two users may use the same key independently', async () => {
-  const other = await signToken(key, { sub: randomUUID() })
+  const other = await signToken(key, { sub: randomUUID(), scope: PLANS_WRITE })
   const payload = { category: 'per-user', priceMinor: 1, currency: 'EUR' }
   const a = await createPlan(payload, 'shared-key')
   const b = await createPlan(payload, 'shared-key', other)

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto'
 import { createSigningKey, type JwksServer, signToken, startJwksServer } from '@app/testkit'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { PLANS_WRITE } from '../src/scopes.js'
 import { bearer, buildTestApp, countRows, type TestApp } from './helper.js'
 
 let keys: JwksServer
@@ -14,7 +15,8 @@ beforeAll(async () => {
   const key = await createSigningKey()
   keys = await startJwksServer([key])
   t = await buildTestApp({ AUTH_URL: keys.url })
-  token = await signToken(key)
+  // An admin's token: creating plans takes the billing:plans:write scope.
+  token = await signToken(key, { scope: PLANS_WRITE })
 })
 afterAll(() => keys.close())
 

@@ -22,7 +22,9 @@ beforeAll(async () => {
   t = await buildTestApp({ AUTH_URL: auth.baseUrl }, database)
   // The helper closes the app (and so the server) after the file.
   client = createClient<paths>({ baseUrl: await t.app.listen({ host: '127.0.0.1', port: 0 }) })
-  authorization = `Bearer ${(await signUp(auth, `typed_${randomUUID().slice(0, 8)}`)).token}`
+  // An admin: creating and retiring plans takes the billing:plans:write scope.
+  const admin = await signUp(auth, `typed_${randomUUID().slice(0, 8)}`, { adminOf: database.adminUrl })
+  authorization = `Bearer ${admin.token}`
 })
 afterAll(() => auth?.stop())
 
@@ -65,6 +67,19 @@ test('list plans, create one and subscribe to it, each write with an Idempotency
   expect(cancelled.data).toMatchObject({ id: subscribed.data!.id, status: 'cancelled' })
   const mine = await client.GET('/billing/user-subscriptions', { headers: { authorization } })
   expect(mine.data?.items.map((item) => item.id)).toEqual([subscribed.data!.id])
+
+  const retired = await client.POST('/billing/subscriptions/{id}/retire', {
+    params: { path: { id: planId! } },
+    headers: { authorization },
+  })
+  const retiredAt: string | null | undefined = retired.data?.retiredAt
+  expect(retiredAt).toEqual(expect.any(String))
+  const refused = await client.POST('/billing/user-subscriptions', {
+    headers: { authorization },
+    body: { subscriptionId: planId! },
+  })
+  expect(refused.response.status).toBe(409)
+  expect(refused.error?.code).toBe('PLAN_RETIRED')
 })
 
 test('a category the pattern lets through but the service refuses is a typed 422 naming the field', async () => {

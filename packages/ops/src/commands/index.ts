@@ -1,6 +1,7 @@
 // Every ops command, by name. One module per command.
 import type { Command } from '../command.js'
 import { addMigrationCommand } from './add-migration.js'
+import { adminCommand } from './admin.js'
 import { bootstrapCommand } from './bootstrap.js'
 import { checkCommand } from './check.js'
 import { devCommand } from './dev.js'
@@ -22,4 +23,5 @@ export const commands: Command[] = [
   checkCommand,
   writeDownsCommand,
   newServiceCommand,
+  adminCommand,
 ]

@@ -1,6 +1,6 @@
 // What a new service adds to the files every service shares: the compose file, the
 // Kubernetes kustomizations, policies and Jobs, docs/kubernetes.md's Secret commands, the
-// ports list. Each edit is anchored on the entries the existing services have there
+// ports list, auth's default token audiences. Each edit is anchored on the entries the existing services have there
 // (the last one, or a list to extend) and inserts a snippet from
 // templates/new-service/inserts; an anchor that is not found stops everything
 // before a single file is written, naming the file.
@@ -20,6 +20,12 @@ type Edit =
   | { file: string; what: string; extend: RegExp; insert: string }
 
 const EDITS: Edit[] = [
+  {
+    file: 'services/auth/src/config.ts',
+    what: "its name in auth's default AUTH_TOKEN_AUDIENCES (tokens must name it to be accepted there)",
+    extend: /^export const DEFAULT_TOKEN_AUDIENCES = '[a-z0-9,-]+/m,
+    insert: 'audiences.list.txt',
+  },
   {
     file: 'packages/ops/src/stack/ports.ts',
     what: 'its port in DEFAULT_PORTS',

@@ -4,6 +4,9 @@
 // 401 in the shared error shape with a WWW-Authenticate challenge (RFC 6750):
 // NOT_AUTHENTICATED when no bearer token was sent, INVALID_TOKEN when one was and is
 // no good. The OpenAPI document of a route using it lists both and its security.
+// `requireScope(scope)`, after it, lets through only tokens granted that scope (RFC
+// 9068's `scope` claim): else 403 INSUFFICIENT_SCOPE with the RFC 6750 challenge
+// naming the scope; the route's OpenAPI security then asks for that scope.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { kitErrors } from '../error-codes.js'
@@ -56,6 +59,36 @@ export const bearerAuthPlugin = fp(
   },
   { name: 'bearer-auth' },
 )
+
+const SCOPE = Symbol('required scope')
+
+type ScopeHook = ((request: FastifyRequest, reply: FastifyReply) => Promise<void>) & { [SCOPE]: string }
+
+/**
+ * An onRequest hook for after app.authenticate: `onRequest: [app.authenticate,
+ * requireScope('billing:plans:write')]`. Services check scopes, never roles.
+ */
+export function requireScope(scope: string): ScopeHook {
+  const hook = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (hasScope(callerOf(request), scope)) return
+    reply.header('www-authenticate', `Bearer error="insufficient_scope", scope="${scope}"`)
+    throw kitErrors.error(
+      'INSUFFICIENT_SCOPE',
+      `this operation needs the scope ${scope}, which your access token was not granted; log in again as a user whose role grants it (an admin)`,
+      { requiredScope: scope },
+    )
+  }
+  return Object.assign(hook, { [SCOPE]: scope })
+}
+
+/** The scope a hook made by requireScope checks, for the OpenAPI document. */
+export function requiredScopeOf(hook: unknown): string | undefined {
+  return typeof hook === 'function' ? (hook as Partial<ScopeHook>)[SCOPE] : undefined
+}
+
+export function hasScope(caller: Caller, scope: string): boolean {
+  return caller.scopes.includes(scope)
+}
 
 /** The authenticated caller; only for routes that run `app.authenticate`. */
 export function callerOf(request: FastifyRequest): Caller {

@@ -1,8 +1,10 @@
 // Verifies auth's access tokens (the auth <-> services contract): EdDSA only, so
 // `alg: none` and HS256 signed with the public key as a secret never pass; the key
-// is the one the token's `kid` names (a token without one is refused); iss, aud and
-// exp are checked; sub must be a user id. The same verifier serves auth (its own key
-// set) and every other service (auth's published keys, see remote-keys.ts).
+// is the one the token's `kid` names (a token without one is refused); the header's
+// typ must be `at+jwt` (RFC 9068: an access token, not an ID token or another JWT
+// signed by the same key); iss, aud and exp are checked; sub must be a user id. The
+// same verifier serves auth (its own key set) and every other service (auth's
+// published keys, see remote-keys.ts).
 import { errors, type JWTVerifyGetKey, jwtVerify } from 'jose'
 import { kitErrors } from '../error-codes.js'
 import { ApiError } from '../errors.js'
@@ -11,6 +13,7 @@ export interface TokenVerifierOptions {
   /** The key for a token's header: jose's createLocalJWKSet, or remoteSigningKeys. */
   keys: JWTVerifyGetKey
   issuer: string
+  /** This service's name: a token must list it in `aud` (auth issues one token for several services). */
   audience: string
   /** Clock skew accepted between the issuer's host and this one, for exp. Default 0. */
   clockToleranceSeconds?: number
@@ -22,7 +25,12 @@ export interface TokenVerifierOptions {
 export interface VerifiedToken {
   userId: string
   username: string
+  /** What the token may do (RFC 9068's space-separated `scope` claim): services check these, never roles. */
+  scopes: readonly string[]
 }
+
+/** RFC 9068's media type for JWT access tokens, as the `typ` header carries it. */
+export const ACCESS_TOKEN_TYP = 'at+jwt'
 
 export type TokenVerifier = (token: string) => Promise<VerifiedToken>
 
@@ -61,6 +69,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         algorithms: ['EdDSA'],
         issuer: options.issuer,
         audience: options.audience,
+        typ: ACCESS_TOKEN_TYP,
         requiredClaims: ['sub', 'exp'],
         clockTolerance: tolerance,
       }))
@@ -79,6 +88,9 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     const result = {
       userId: payload.sub.toLowerCase(),
       username: typeof payload.username === 'string' ? payload.username : '',
+      scopes: Object.freeze(
+        typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [],
+      ),
     }
     if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!)
     verified.set(token, { token: result, validUntilMs: (payload.exp! + tolerance) * 1000 })
@@ -88,7 +100,11 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
 
 /** What to tell the caller, without echoing anything from the token itself. */
 function reason(error: InstanceType<typeof errors.JOSEError>): string {
-  if (error instanceof errors.JWTClaimValidationFailed) return `its ${error.claim} claim is not accepted`
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    return error.claim === 'typ'
+      ? `its typ header is not ${ACCESS_TOKEN_TYP} (not an access token)`
+      : `its ${error.claim} claim is not accepted`
+  }
   if (error instanceof errors.JOSEAlgNotAllowed) return 'it is not signed with EdDSA'
   if (error instanceof errors.JWKSNoMatchingKey) return 'it is not signed by a key the issuer publishes'
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'its signature does not verify'

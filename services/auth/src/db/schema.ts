@@ -49,9 +49,9 @@ export const users = auth.table(
   ],
 )
 
-// POST /auth/token's rate limit, shared by every replica: one row per key (route and
-// client address), counting the hits of its current fixed window, which ends at
-// expires_at. Written by src/db/rate-limits-repository.ts, one atomic upsert per hit.
+// POST /auth/token's and POST /auth/users' rate limits, shared by every replica: one row
+// per key (route and client address), counting the hits of its current fixed window, which
+// ends at expires_at. Written by src/db/login-rate-limits-repository.ts, one atomic upsert per hit.
 export const loginRateLimits = auth.table(
   'login_rate_limits',
   {
@@ -73,9 +73,7 @@ export const loginFailures = auth.table(
     username: varchar('username', { length: 32 }).primaryKey(),
     failures: integer('failures').notNull(),
     blockedUntil: timestamp('blocked_until', { withTimezone: true, precision: 3 }),
-    lastFailureAt: timestamp('last_failure_at', { withTimezone: true, precision: 3 })
-      .notNull()
-      .defaultNow(),
+    lastFailureAt: timestamp('last_failure_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   // The sweep's lookup of stale rows.
   (table) => [index('login_failures_last_failure_at_idx').on(table.lastFailureAt)],

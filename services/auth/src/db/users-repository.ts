@@ -20,11 +20,15 @@ export interface LoginRecord {
   username: string
   passwordHash: string
   disabled: boolean
+  /** What the user's tokens may do (as scopes: tokens/scopes.ts). */
+  role: 'user' | 'admin'
 }
 
+/** The username is taken (emails are not unique: docs/api.md, "Registration and enumeration"). */
 export class DuplicateUserError extends Error {
-  constructor(readonly field: 'username' | 'email') {
-    super(`a user with this ${field} exists`)
+  readonly field = 'username'
+  constructor() {
+    super('a user with this username exists')
     this.name = 'DuplicateUserError'
   }
 }
@@ -37,11 +41,6 @@ const userColumns = {
   disabled: users.disabled,
   createdAt: users.createdAt,
   updatedAt: users.updatedAt,
-}
-
-const UNIQUE_INDEX_FIELD: Record<string, 'username' | 'email'> = {
-  users_username_key: 'username',
-  users_email_lower_key: 'email',
 }
 
 export function createUsersRepository(db: Db) {
@@ -57,6 +56,7 @@ export function createUsersRepository(db: Db) {
       username: users.username,
       passwordHash: users.passwordHash,
       disabled: users.disabled,
+      role: users.role,
     })
     .from(users)
     .where(eq(users.username, sql.placeholder('username')))
@@ -84,14 +84,13 @@ export function createUsersRepository(db: Db) {
     .prepare('auth_users_next_page')
 
   return {
-    /** Throws DuplicateUserError when the username or (case-insensitively) the email is taken. */
+    /** Throws DuplicateUserError when the username is taken. */
     async create(input: { username: string; email: string; passwordHash: string }): Promise<UserRecord> {
       try {
         const [row] = await db.insert(users).values(input).returning(userColumns)
         return row!
       } catch (error) {
-        const field = UNIQUE_INDEX_FIELD[uniqueViolationConstraint(error) ?? '']
-        if (field) throw new DuplicateUserError(field)
+        if (uniqueViolationConstraint(error) === 'users_username_key') throw new DuplicateUserError()
         throw error
       }
     },

@@ -15,7 +15,7 @@ export const jwksRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['login'],
         summary: "The public keys that verify this service's tokens (JWKS)",
         description:
-          'RFC 7517 key set. Verify tokens with algorithm EdDSA only, and check `iss`, `aud` and `exp`.',
+          "RFC 7517 key set. Verify tokens with algorithm EdDSA only, and check the header's `typ` (at+jwt), `iss`, `aud` (your service's name) and `exp`.",
         response: { 200: described(Jwks, 'The key set') },
       },
     },

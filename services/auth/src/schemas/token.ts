@@ -13,9 +13,15 @@ export const TokenForm = Type.Object(
       maxLength: 1024,
       examples: ['correct horse battery staple'],
     }),
-    // Sent by OAuth2 clients such as Swagger UI; accepted and ignored (no scopes,
-    // no registered clients).
-    scope: Type.Optional(Type.String({ maxLength: 1024, description: 'Ignored' })),
+    scope: Type.Optional(
+      Type.String({
+        maxLength: 1024,
+        description:
+          "OAuth2 scopes asked for, space-separated: the token gets those your role grants. Absent or blank: every scope of your role. A scope your role lacks is left out (the response's `scope` says what was granted).",
+        examples: ['billing:plans:write'],
+      }),
+    ),
+    // Sent by OAuth2 clients such as Swagger UI; accepted and ignored (no registered clients).
     client_id: Type.Optional(Type.String({ maxLength: 256, description: 'Ignored' })),
     client_secret: Type.Optional(Type.String({ maxLength: 256, description: 'Ignored' })),
   },
@@ -32,14 +38,20 @@ export const TokenResponse = Type.Object(
     }),
     token_type: Type.Literal('bearer'),
     expires_in: Type.Integer({ description: 'Seconds until the token expires', examples: [900] }),
+    scope: Type.String({
+      description: 'The scopes granted, space-separated; empty when none (an ordinary user)',
+      examples: ['users:read billing:plans:write'],
+    }),
   },
   {
     title: 'AccessToken',
     examples: [
       {
-        access_token: 'eyJhbGciOiJFZERTQSIsImtpZCI6Ii4uLiIsInR5cCI6IkpXVCJ9.eyJ1c2VybmFtZSI6ImFsaWNlIn0.c2ln',
+        access_token:
+          'eyJhbGciOiJFZERTQSIsImtpZCI6Ii4uLiIsInR5cCI6ImF0K2p3dCJ9.eyJ1c2VybmFtZSI6ImFsaWNlIn0.c2ln',
         token_type: 'bearer',
         expires_in: 900,
+        scope: 'users:read billing:plans:write',
       },
     ],
   },

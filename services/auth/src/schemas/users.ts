@@ -21,7 +21,9 @@ function Email(description: string) {
 export const CreateUserBody = Type.Object(
   {
     username: Username,
-    email: Email('Unique, ignoring case'),
+    email: Email(
+      'A contact address, not verified and not unique: one another account uses is accepted like any other',
+    ),
     password: Type.String({
       minLength: 8,
       maxLength: 128,

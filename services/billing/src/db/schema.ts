@@ -47,6 +47,11 @@ export const subscriptions = billing.table(
     category: varchar('category', { length: 64 }).notNull(),
     priceMinor: bigint('price_minor', { mode: 'number' }).notNull(),
     currency: char('currency', { length: 3 }).notNull(),
+    /**
+     * When an admin retired the plan: no longer listed nor open to new subscribers;
+     * its existing subscriptions go on. Null while the plan is offered.
+     */
+    retiredAt: timestamp('retired_at', { withTimezone: true, precision: 3, mode: 'date' }),
     ...timestamps,
   },
   (table) => [

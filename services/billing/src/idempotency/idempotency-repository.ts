@@ -2,7 +2,7 @@
 // than the retention period counts as absent: it can be claimed again and the
 // sweep deletes it.
 
-import type { Db } from '@app/service'
+import { type Db, preparedPerSession } from '@app/service'
 import { and, eq, gte, lt, sql } from 'drizzle-orm'
 import { idempotencyKeys } from '../db/schema.js'
 
@@ -18,9 +18,11 @@ export interface KeyRecord {
 }
 
 const cutoff = (ttlSeconds: number) => sql`now() - make_interval(secs => ${ttlSeconds})`
+// In the statements every keyed write runs (prepared once per session): the TTL as a parameter.
+const preparedCutoff = sql`now() - make_interval(secs => ${sql.placeholder('ttlSeconds')}::double precision)`
 
-export async function findLiveKey(db: Db, scope: KeyScope, ttlSeconds: number) {
-  const [row] = await db
+const liveKey = preparedPerSession((db: Db) =>
+  db
     .select({
       requestHash: idempotencyKeys.requestHash,
       statusCode: idempotencyKeys.statusCode,
@@ -29,13 +31,57 @@ export async function findLiveKey(db: Db, scope: KeyScope, ttlSeconds: number) {
     .from(idempotencyKeys)
     .where(
       and(
-        eq(idempotencyKeys.userId, scope.userId),
-        eq(idempotencyKeys.key, scope.key),
-        gte(idempotencyKeys.createdAt, cutoff(ttlSeconds)),
+        eq(idempotencyKeys.userId, sql.placeholder('userId')),
+        eq(idempotencyKeys.key, sql.placeholder('key')),
+        gte(idempotencyKeys.createdAt, preparedCutoff),
       ),
     )
+    .prepare('billing_find_live_idempotency_key'),
+)
+
+export async function findLiveKey(db: Db, scope: KeyScope, ttlSeconds: number) {
+  const [row] = await liveKey(db).execute({ userId: scope.userId, key: scope.key, ttlSeconds })
   return row as KeyRecord | undefined
 }
+
+const claim = preparedPerSession((db: Db) =>
+  db
+    .insert(idempotencyKeys)
+    .values({
+      userId: sql.placeholder('userId'),
+      key: sql.placeholder('key'),
+      requestHash: sql.placeholder('requestHash'),
+    })
+    .onConflictDoUpdate({
+      target: [idempotencyKeys.userId, idempotencyKeys.key],
+      set: {
+        requestHash: sql`excluded.${sql.identifier(idempotencyKeys.requestHash.name)}`,
+        statusCode: null,
+        responseBody: null,
+        createdAt: sql`now()`,
+      },
+      setWhere: lt(idempotencyKeys.createdAt, preparedCutoff),
+    })
+    .returning({ userId: idempotencyKeys.userId })
+    .prepare('billing_claim_idempotency_key'),
+)
+
+const complete = preparedPerSession((db: Db) =>
+  db
+    .update(idempotencyKeys)
+    // Drizzle's update types take no placeholder: raw parameters, the body as JSON text.
+    .set({
+      statusCode: sql`${sql.placeholder('statusCode')}`,
+      responseBody: sql`${sql.placeholder('responseBody')}::jsonb`,
+    })
+    .where(
+      and(
+        eq(idempotencyKeys.userId, sql.placeholder('userId')),
+        eq(idempotencyKeys.key, sql.placeholder('key')),
+      ),
+    )
+    .prepare('billing_complete_idempotency_key'),
+)
 
 /**
  * Inserts the key's record, or takes over an expired one; false when a live record
@@ -49,15 +95,7 @@ export async function claimKey(
   requestHash: string,
   ttlSeconds: number,
 ): Promise<boolean> {
-  const claimed = await tx
-    .insert(idempotencyKeys)
-    .values({ userId: scope.userId, key: scope.key, requestHash })
-    .onConflictDoUpdate({
-      target: [idempotencyKeys.userId, idempotencyKeys.key],
-      set: { requestHash, statusCode: null, responseBody: null, createdAt: sql`now()` },
-      setWhere: lt(idempotencyKeys.createdAt, cutoff(ttlSeconds)),
-    })
-    .returning({ userId: idempotencyKeys.userId })
+  const claimed = await claim(tx).execute({ userId: scope.userId, key: scope.key, requestHash, ttlSeconds })
   return claimed.length === 1
 }
 
@@ -66,10 +104,12 @@ export async function completeKey(
   scope: KeyScope,
   response: { statusCode: number; body: unknown },
 ): Promise<void> {
-  await tx
-    .update(idempotencyKeys)
-    .set({ statusCode: response.statusCode, responseBody: response.body })
-    .where(and(eq(idempotencyKeys.userId, scope.userId), eq(idempotencyKeys.key, scope.key)))
+  await complete(tx).execute({
+    userId: scope.userId,
+    key: scope.key,
+    statusCode: response.statusCode,
+    responseBody: JSON.stringify(response.body),
+  })
 }
 
 /** Deletes up to `batchSize` expired records; returns how many it deleted. */

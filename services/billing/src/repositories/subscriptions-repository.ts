@@ -1,7 +1,7 @@
 // The plans (billing.subscriptions).
 
-import type { Db } from '@app/service'
-import { desc, eq, sql } from 'drizzle-orm'
+import { type Db, preparedPerSession } from '@app/service'
+import { and, desc, eq, isNull, sql } from 'drizzle-orm'
 import { subscriptions } from '../db/schema.js'
 import { type After, belowCursor } from './keyset.js'
 
@@ -13,22 +13,43 @@ export async function insertSubscription(db: Db, values: NewSubscription): Promi
   return row!
 }
 
-/** Prepared once per database: plan lookups are on every user-subscription write and read. */
-export function prepareFindSubscription(db: Db) {
-  const statement = db
+// Plan lookups are on every user-subscription write and on GET /billing/subscriptions/{id}:
+// written once, prepared once per session.
+const byId = preparedPerSession((db: Db) =>
+  db
     .select()
     .from(subscriptions)
     .where(eq(subscriptions.id, sql.placeholder('id')))
-    .prepare('billing_find_subscription')
-  return async (id: string): Promise<SubscriptionRow | undefined> => (await statement.execute({ id }))[0]
-}
+    .prepare('billing_find_subscription'),
+)
 
 export async function findSubscription(db: Db, id: string): Promise<SubscriptionRow | undefined> {
-  const [row] = await db.select().from(subscriptions).where(eq(subscriptions.id, id))
+  const [row] = await byId(db).execute({ id })
   return row
 }
 
-/** `limit + 1` rows, for toPage(). */
+/**
+ * The plan a new subscription is for, locked FOR SHARE until the subscribing
+ * transaction ends: a concurrent retirement waits for it (and a subscription that
+ * starts after a retirement committed reads retired_at), so no subscription to a
+ * plan is created after its retirement.
+ */
+export async function findSubscriptionToSubscribe(db: Db, id: string): Promise<SubscriptionRow | undefined> {
+  const [row] = await db.select().from(subscriptions).where(eq(subscriptions.id, id)).for('share')
+  return row
+}
+
+/** Retires the plan; undefined when there is no such plan or it was retired already. */
+export async function retireSubscription(db: Db, id: string): Promise<SubscriptionRow | undefined> {
+  const [row] = await db
+    .update(subscriptions)
+    .set({ retiredAt: sql`now()` })
+    .where(and(eq(subscriptions.id, id), isNull(subscriptions.retiredAt)))
+    .returning()
+  return row
+}
+
+/** Plans still offered (not retired), `limit + 1` rows, for toPage(). */
 export async function listSubscriptions(
   db: Db,
   page: { limit: number; after?: After },
@@ -36,7 +57,12 @@ export async function listSubscriptions(
   return db
     .select()
     .from(subscriptions)
-    .where(page.after ? belowCursor(subscriptions.createdAt, subscriptions.id, page.after) : undefined)
+    .where(
+      and(
+        isNull(subscriptions.retiredAt),
+        page.after ? belowCursor(subscriptions.createdAt, subscriptions.id, page.after) : undefined,
+      ),
+    )
     .orderBy(desc(subscriptions.createdAt), desc(subscriptions.id))
     .limit(page.limit + 1)
 }

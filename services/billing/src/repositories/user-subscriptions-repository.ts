@@ -1,26 +1,32 @@
 // Users' subscriptions (billing.user_subscriptions). Every read and write is scoped
 // to one user id: a row of another user is indistinguishable from a missing one.
 
-import type { Db } from '@app/service'
+import { type Db, preparedPerSession } from '@app/service'
 import { and, desc, eq, sql } from 'drizzle-orm'
 import { userSubscriptions } from '../db/schema.js'
 import { type After, belowCursor } from './keyset.js'
 
 export type UserSubscriptionRow = typeof userSubscriptions.$inferSelect
 
-/** The new row, or undefined when the user already has an active subscription to this plan. */
-export async function insertUserSubscription(
-  db: Db,
-  values: { userId: string; subscriptionId: string },
-): Promise<UserSubscriptionRow | undefined> {
-  const [row] = await db
+// On every subscription write: prepared once per session.
+const insertActive = preparedPerSession((db: Db) =>
+  db
     .insert(userSubscriptions)
-    .values(values)
+    .values({ userId: sql.placeholder('userId'), subscriptionId: sql.placeholder('subscriptionId') })
     .onConflictDoNothing({
       target: [userSubscriptions.userId, userSubscriptions.subscriptionId],
       where: sql`${sql.identifier(userSubscriptions.status.name)} = 'active'`,
     })
     .returning()
+    .prepare('billing_insert_user_subscription'),
+)
+
+/** The new row, or undefined when the user already has an active subscription to this plan. */
+export async function insertUserSubscription(
+  db: Db,
+  values: { userId: string; subscriptionId: string },
+): Promise<UserSubscriptionRow | undefined> {
+  const [row] = await insertActive(db).execute(values)
   return row
 }
 
@@ -42,12 +48,10 @@ export async function findActiveUserSubscription(
   return row
 }
 
-/**
- * GET /billing/user-subscriptions/{id} is the hot read (benchmarked): a named
- * prepared statement is parsed and planned once per connection, not per request.
- */
-export function prepareFindUserSubscription(db: Db) {
-  const statement = db
+// GET /billing/user-subscriptions/{id} is the hot read (benchmarked), and the cancel
+// transaction reads the same row: written once, prepared once per session.
+const byIdForUser = preparedPerSession((db: Db) =>
+  db
     .select()
     .from(userSubscriptions)
     .where(
@@ -56,20 +60,15 @@ export function prepareFindUserSubscription(db: Db) {
         eq(userSubscriptions.userId, sql.placeholder('userId')),
       ),
     )
-    .prepare('billing_find_user_subscription')
-  return async (id: string, userId: string): Promise<UserSubscriptionRow | undefined> =>
-    (await statement.execute({ id, userId }))[0]
-}
+    .prepare('billing_find_user_subscription'),
+)
 
 export async function findUserSubscription(
   db: Db,
   id: string,
   userId: string,
 ): Promise<UserSubscriptionRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(userSubscriptions)
-    .where(and(eq(userSubscriptions.id, id), eq(userSubscriptions.userId, userId)))
+  const [row] = await byIdForUser(db).execute({ id, userId })
   return row
 }
 

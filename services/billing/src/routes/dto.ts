@@ -11,6 +11,7 @@ export function toSubscription(row: SubscriptionRow): Subscription {
     category: row.category,
     priceMinor: row.priceMinor,
     currency: row.currency,
+    retiredAt: row.retiredAt?.toISOString() ?? null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   }

@@ -5,14 +5,13 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { errors } from '../errors.js'
 import { requestFingerprint } from '../idempotency/fingerprint.js'
 import { runIdempotent } from '../idempotency/run-idempotent.js'
-import { findSubscription } from '../repositories/subscriptions-repository.js'
+import { findSubscriptionToSubscribe } from '../repositories/subscriptions-repository.js'
 import {
   cancelUserSubscription,
   findActiveUserSubscription,
   findUserSubscription,
   insertUserSubscription,
   listUserSubscriptions,
-  prepareFindUserSubscription,
 } from '../repositories/user-subscriptions-repository.js'
 import { IdempotencyHeaders } from '../schemas/idempotency-headers.js'
 import { CreateUserSubscriptionBody, UserSubscription } from '../schemas/user-subscriptions.js'
@@ -25,7 +24,6 @@ const notFound = (id: string) =>
 const SubscriptionIdParams = IdParams("The subscription's id")
 
 export const userSubscriptionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, options) => {
-  const findOwn = prepareFindUserSubscription(app.db)
   // Every route here is the caller's own data: each runs app.authenticate.
   const onRequest = app.authenticate
 
@@ -38,7 +36,7 @@ export const userSubscriptionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = a
         tags: ['user-subscriptions'],
         summary: 'Subscribe the caller to a plan',
         description:
-          'The user is the one of the bearer token. Before anything is written, auth is asked whether that user exists (GET /auth/users/{id}): an unknown user is 422 UNKNOWN_USER, an unreachable auth 503 AUTH_UNAVAILABLE. One active subscription per user and plan (409 ALREADY_SUBSCRIBED). Send an `Idempotency-Key` to make retries safe.',
+          'The user is the one of the bearer token. Before anything is written, auth is asked whether that user exists (GET /auth/users/{id}): an unknown user is 422 UNKNOWN_USER, an unreachable auth 503 AUTH_UNAVAILABLE. One active subscription per user and plan (409 ALREADY_SUBSCRIBED). A retired plan takes no new subscribers (409 PLAN_RETIRED). Send an `Idempotency-Key` to make retries safe.',
         headers: IdempotencyHeaders,
         body: CreateUserSubscriptionBody,
         response: {
@@ -46,6 +44,7 @@ export const userSubscriptionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = a
           ...errors.responses(
             'UNKNOWN_USER',
             'UNKNOWN_SUBSCRIPTION',
+            'PLAN_RETIRED',
             'ALREADY_SUBSCRIBED',
             'AUTH_UNAVAILABLE',
             'IDEMPOTENCY_KEY_REUSED',
@@ -72,11 +71,20 @@ export const userSubscriptionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = a
           }
         },
         write: async (tx) => {
-          if (!(await findSubscription(tx, subscriptionId))) {
+          // Locked FOR SHARE: a retirement racing this subscription waits for it.
+          const plan = await findSubscriptionToSubscribe(tx, subscriptionId)
+          if (!plan) {
             throw errors.error(
               'UNKNOWN_SUBSCRIPTION',
               `body.subscriptionId: no subscription plan with id ${subscriptionId}`,
               [{ in: 'body', field: 'subscriptionId', message: 'is not the id of a plan' }],
+            )
+          }
+          if (plan.retiredAt) {
+            throw errors.error(
+              'PLAN_RETIRED',
+              `body.subscriptionId: plan ${subscriptionId} was retired on ${plan.retiredAt.toISOString()} and takes no new subscribers`,
+              [{ in: 'body', field: 'subscriptionId', message: 'is a retired plan' }],
             )
           }
           const row = await insertUserSubscription(tx, { userId: caller.userId, subscriptionId })
@@ -139,7 +147,7 @@ export const userSubscriptionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = a
       },
     },
     async (request) => {
-      const row = await findOwn(request.params.id, callerOf(request).userId)
+      const row = await findUserSubscription(app.db, request.params.id, callerOf(request).userId)
       if (!row) throw notFound(request.params.id)
       return toUserSubscription(row)
     },

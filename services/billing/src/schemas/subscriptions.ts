@@ -9,7 +9,8 @@ import { MAX_PRICE_MINOR } from '../db/schema.js'
 // control characters (U+0000-U+001F, U+007F-U+009F; Postgres refuses NUL in text), no
 // space or control character first or last. The rest needs Unicode properties and is
 // checked in code after this schema (category-rules.ts): no unpaired surrogates, no
-// other whitespace first or last.
+// other whitespace first or last, no invisible format characters (Cf) outside emoji;
+// then the category is stored in NFC.
 export const CATEGORY_PATTERN =
   '^[^\\x00-\\x20\\x7F-\\x9F](?:[^\\x00-\\x1F\\x7F-\\x9F]*[^\\x00-\\x20\\x7F-\\x9F])?$'
 
@@ -18,7 +19,7 @@ export const Category = Type.String({
   maxLength: 64,
   pattern: CATEGORY_PATTERN,
   description:
-    'What the plan is: 1–64 characters, no control characters or unpaired surrogates, no leading or trailing whitespace. `pattern` holds the part any regex engine can check; the service checks the whole rule (422 VALIDATION_FAILED naming `body.category`).',
+    'What the plan is: 1–64 characters, no control characters or unpaired surrogates, no invisible format characters (zero-width, bidirectional controls such as U+202E; emoji sequences may hold theirs), no leading or trailing whitespace. Stored in Unicode NFC. `pattern` holds the part any regex engine can check; the service checks the whole rule (422 VALIDATION_FAILED naming `body.category`).',
   examples: ['premium'],
 })
 
@@ -31,7 +32,8 @@ export const PriceMinor = Type.Integer({
 
 export const Currency = Type.String({
   pattern: '^[A-Z]{3}$',
-  description: 'ISO 4217 alphabetic currency code, upper case',
+  description:
+    'ISO 4217 alphabetic currency code, upper case, one the standard lists (anything else: 422 VALIDATION_FAILED naming `body.currency`)',
   examples: ['EUR'],
 })
 
@@ -51,6 +53,10 @@ export const Subscription = Type.Object(
     category: Category,
     priceMinor: PriceMinor,
     currency: Currency,
+    retiredAt: Type.Union([Timestamp, Type.Null()], {
+      description:
+        'When the plan was retired (no longer listed, no new subscribers; existing subscriptions go on), or null while it is offered',
+    }),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   },
@@ -63,6 +69,7 @@ export const Subscription = Type.Object(
         category: 'premium',
         priceMinor: 999,
         currency: 'EUR',
+        retiredAt: null,
         createdAt: '2026-11-22T08:00:00.000Z',
         updatedAt: '2026-11-22T08:00:00.000Z',
       },

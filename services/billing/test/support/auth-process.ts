@@ -4,7 +4,7 @@
 // already, so it starts as a replica behind a pre-deploy migration job does
 // (MIGRATE_ON_START=false). Billing never imports auth's code.
 import { generateKeyPairSync } from 'node:crypto'
-import { type ServiceProcess, startReadyService } from '@app/testkit'
+import { promoteToAdmin, type ServiceProcess, startReadyService } from '@app/testkit'
 import { expect } from 'vitest'
 
 export function startAuth(options: { databaseUrl: string }): Promise<ServiceProcess> {
@@ -22,8 +22,16 @@ export function startAuth(options: { databaseUrl: string }): Promise<ServiceProc
   })
 }
 
-/** A new user registered with auth and logged in (auth's contract is not billing's: plain fetch). */
-export async function signUp(auth: ServiceProcess, username: string): Promise<{ id: string; token: string }> {
+/**
+ * A new user registered with auth and logged in (auth's contract is not billing's:
+ * plain fetch); with `adminOf` (the superuser URL of auth's database) promoted to
+ * admin first, as `make admin` does, so its token can write plans.
+ */
+export async function signUp(
+  auth: ServiceProcess,
+  username: string,
+  options: { adminOf?: string } = {},
+): Promise<{ id: string; token: string }> {
   const password = 'correct horse battery staple'
   const created = await fetch(`${auth.baseUrl}/auth/users`, {
     method: 'POST',
@@ -32,6 +40,7 @@ export async function signUp(auth: ServiceProcess, username: string): Promise<{ 
   })
   expect(created.status).toBe(201)
   const { id } = (await created.json()) as { id: string }
+  if (options.adminOf) await promoteToAdmin(options.adminOf, username)
   const login = await fetch(`${auth.baseUrl}/auth/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },

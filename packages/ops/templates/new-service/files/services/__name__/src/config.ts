@@ -12,7 +12,9 @@ import { Type } from 'typebox'
 
 const __Name__Env = Type.Object({
   ...serviceEnv({ port: __port__ }),
-  ...authClientEnv(),
+  // Tokens must name __name__ among their audiences: `make new-service` added it to
+  // auth's default AUTH_TOKEN_AUDIENCES (a deployment that sets the variable lists it too).
+  ...authClientEnv({ audience: '__name__' }),
 })
 
 export interface __Name__Config extends ServiceConfig {

@@ -14,7 +14,8 @@ beforeAll(async () => {
   const key = await createSigningKey()
   keys = await startJwksServer([key])
   app = await buildTestApp({ AUTH_URL: keys.url })
-  authorization = `Bearer ${await signToken(key)}`
+  // A token for this service: auth lists it among the token's audiences.
+  authorization = `Bearer ${await signToken(key, { aud: ['auth', '__name__'] })}`
 })
 afterAll(() => keys.close())
 
@@ -42,8 +43,15 @@ test('creating needs a token (401, nothing written); a bad name is 422 naming th
   const anonymous = await create('x', {})
   expect(anonymous.statusCode).toBe(401)
   expect(anonymous.json().code).toBe('NOT_AUTHENTICATED')
-  const forged = await create('x', { authorization: `Bearer ${await signToken(await createSigningKey())}` })
+  const forged = await create('x', {
+    authorization: `Bearer ${await signToken(await createSigningKey(), { aud: '__name__' })}`,
+  })
   expect(forged.json().code).toBe('INVALID_TOKEN')
+  // Each service accepts only tokens that name it: one for billing alone is refused here.
+  const elsewhere = await create('x', {
+    authorization: `Bearer ${await signToken(keys.keys[0]!, { aud: 'billing' })}`,
+  })
+  expect(elsewhere.json().code).toBe('INVALID_TOKEN')
   const invalid = await create(' padded ')
   expect(invalid.statusCode).toBe(422)
   expect(invalid.json().message).toMatch(/^body\.name /)

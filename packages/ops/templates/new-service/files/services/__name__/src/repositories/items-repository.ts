@@ -1,6 +1,6 @@
 // The example resource (__name__.items). Repositories take `db` (the pool or a
 // transaction), never the app, so a route can run several in one transaction.
-import type { Cursor, Db } from '@app/service'
+import { type Cursor, type Db, preparedPerSession } from '@app/service'
 import { desc, eq, sql } from 'drizzle-orm'
 import { items } from '../db/schema.js'
 
@@ -12,8 +12,19 @@ export async function insertItem(db: Db, values: NewItem): Promise<ItemRow> {
   return row!
 }
 
+// A read on every request: a named prepared statement (parsed and planned once per
+// connection), built once per session (the pool, or a connection's transactions).
+// DB_PREPARED_STATEMENTS=false sends it unnamed, behind PgBouncer < 1.21.
+const byId = preparedPerSession((db: Db) =>
+  db
+    .select()
+    .from(items)
+    .where(eq(items.id, sql.placeholder('id')))
+    .prepare('__name___find_item'),
+)
+
 export async function findItem(db: Db, id: string): Promise<ItemRow | undefined> {
-  const [row] = await db.select().from(items).where(eq(items.id, id))
+  const [row] = await byId(db).execute({ id })
   return row
 }
 

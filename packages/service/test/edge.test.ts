@@ -1,0 +1,319 @@
+// What every service answers at its edge, whatever its routes: security headers (the
+// API's and the docs' own Content-Security-Policy), the Cache-Control rule, limits on
+// slow clients, whose X-Forwarded-For is believed, and which UUID forms an id may take.
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { connect } from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { createScratchDatabase, type ScratchDatabase } from '@app/db'
+import { migrate } from '@app/migrations'
+import { writeMigrationsFolder } from '@app/migrations/testing'
+import { sql } from 'drizzle-orm'
+import { Type } from 'typebox'
+import { beforeAll, describe, expect, inject, test } from 'vitest'
+import {
+  authSecuritySchemes,
+  ConfigError,
+  createServiceApp,
+  IdParams,
+  loadEnv,
+  type ServiceApp,
+  type ServiceConfig,
+  serviceEnv,
+  toServiceConfig,
+} from '../src/index.js'
+import { SWAGGER_UI_LOGO_STYLE } from '../src/security-headers.js'
+
+const require = createRequire(import.meta.url)
+
+let database: ScratchDatabase
+const migrationsFolder = path.join(mkdtempSync(path.join(tmpdir(), 'service-edge-')), 'drizzle')
+const apps: ServiceApp[] = []
+
+beforeAll(async () => {
+  const run = inject('testRun')
+  database = await createScratchDatabase(run.adminUrl, { prefix: `${run.prefix}_edge` })
+  writeMigrationsFolder(migrationsFolder, [{ statements: ['CREATE TABLE "demo"."items" ("id" uuid);'] }])
+  await migrate({ url: database.url, schema: 'demo', migrationsFolder })
+  return async () => {
+    await Promise.all(apps.map((app) => app.close()))
+    await database.drop()
+  }
+})
+
+const schema = Type.Object(serviceEnv({ port: 1 }))
+
+async function buildApp(env: Record<string, string> = {}, overrides: Partial<ServiceConfig> = {}) {
+  const app = await createServiceApp({
+    name: 'demo',
+    config: {
+      ...toServiceConfig(loadEnv(schema, { DATABASE_URL: database.url, ...env })),
+      logLevel: 'silent',
+      logRequests: 'none',
+      ...overrides,
+    },
+    migrations: { schema: 'demo', folder: migrationsFolder },
+    logger: false,
+    docs: {
+      title: 'Demo',
+      version: '1',
+      description: 'edge',
+      securitySchemes: authSecuritySchemes('http://localhost:5008/auth/token'),
+    },
+  })
+  app.get('/me', async () => ({ name: 'me' }))
+  app.get('/public', async (_request, reply) => {
+    reply.header('cache-control', 'public, max-age=60')
+    return { name: 'public' }
+  })
+  app.get('/ip', async (request) => ({ ip: request.ip }))
+  app.get('/items/:id', { schema: { params: IdParams() } }, async (request) => {
+    const { rows } = await app.db.execute<{ id: string }>(sql`SELECT ${request.params.id}::uuid AS id`)
+    return { id: rows[0]?.id }
+  })
+  app.post('/echo', async (request) => ({ got: request.body }))
+  app.lifecycle.markReady()
+  apps.push(app)
+  return app
+}
+
+let app: ServiceApp
+beforeAll(async () => {
+  app = await buildApp()
+})
+
+describe('security headers on every response', () => {
+  test('an API response: a policy that loads nothing, never framed, never sniffed', async () => {
+    for (const url of ['/me', '/nope', '/openapi.json', '/healthz']) {
+      const res = await app.inject(url)
+      expect(res.headers['content-security-policy'], url).toBe(
+        "default-src 'none';base-uri 'none';form-action 'none';frame-ancestors 'none'",
+      )
+      expect(res.headers['x-frame-options'], url).toBe('DENY')
+      expect(res.headers['x-content-type-options'], url).toBe('nosniff')
+      expect(res.headers['referrer-policy'], url).toBe('no-referrer')
+      expect(res.headers['strict-transport-security'], url).toBe('max-age=31536000')
+    }
+  })
+
+  test('/docs: only its own files, the API, and the origin its OAuth2 login form posts to', async () => {
+    for (const url of ['/docs/', '/docs/static/swagger-initializer.js']) {
+      const res = await app.inject(url)
+      expect(res.statusCode, url).toBe(200)
+      const policy = String(res.headers['content-security-policy'])
+      const directives = Object.fromEntries(
+        policy.split(';').map((d) => {
+          const [name, ...values] = d.trim().split(/\s+/)
+          return [name, values]
+        }),
+      )
+      expect(directives['default-src']).toEqual(["'none'"])
+      expect(directives['script-src']).toEqual(["'self'"])
+      // Swagger UI's logo's inline <style>, by its hash: no 'unsafe-inline'.
+      expect(directives['style-src']).toEqual([
+        "'self'",
+        "'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='",
+      ])
+      expect(directives['connect-src']).toEqual(["'self'", 'http://localhost:5008'])
+      expect(directives['frame-ancestors']).toEqual(["'none'"])
+      expect(policy).not.toContain('unsafe')
+      expect(res.headers['x-frame-options']).toBe('DENY')
+    }
+  })
+
+  test("the inline style the docs' policy allows by hash is the one the installed Swagger UI has", () => {
+    const preset = readFileSync(
+      path.join(
+        path.dirname(require.resolve('@fastify/swagger-ui')),
+        'static',
+        'swagger-ui-standalone-preset.js',
+      ),
+      'utf8',
+    )
+    expect(preset).toContain(`"style",null,"${SWAGGER_UI_LOGO_STYLE}"`)
+  })
+
+  test('/docs keeps no authorization in the browser (persistAuthorization is off)', async () => {
+    const init = await app.inject('/docs/static/swagger-initializer.js')
+    expect(init.body).toContain('"persistAuthorization":false')
+  })
+})
+
+describe('Cache-Control', () => {
+  test('no-store (and Pragma: no-cache) on every answer that does not set its own', async () => {
+    for (const url of ['/me', '/nope', '/items/not-a-uuid']) {
+      const res = await app.inject(url)
+      expect([res.headers['cache-control'], res.headers.pragma], url).toEqual(['no-store', 'no-cache'])
+    }
+    expect((await app.inject('/public')).headers['cache-control']).toBe('public, max-age=60')
+  })
+
+  test('always no-store on an answer to a request carrying credentials', async () => {
+    const res = await app.inject({ url: '/public', headers: { authorization: 'Bearer x' } })
+    expect([res.headers['cache-control'], res.headers.pragma]).toEqual(['no-store', 'no-cache'])
+  })
+})
+
+describe('slow clients', () => {
+  const slow = {
+    HTTP_HEADERS_TIMEOUT_MS: '300',
+    HTTP_REQUEST_TIMEOUT_MS: '600',
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: '400',
+  }
+  let port: number
+
+  beforeAll(async () => {
+    const listening = await buildApp(slow)
+    await listening.listen({ port: 0, host: '127.0.0.1' })
+    port = (listening.server.address() as { port: number }).port
+  })
+
+  /** Opens a connection, writes `chunks` one every `everyMs`, resolves with all it read once closed. */
+  function trickle(chunks: string[], everyMs: number): Promise<{ text: string; ms: number }> {
+    return new Promise((resolve, reject) => {
+      const started = Date.now()
+      const socket = connect(port, '127.0.0.1')
+      let text = ''
+      let timer: NodeJS.Timeout | undefined
+      socket.setEncoding('utf8')
+      socket.on('data', (data) => {
+        text += data
+      })
+      socket.on('error', () => {})
+      socket.on('close', () => {
+        clearInterval(timer)
+        resolve({ text, ms: Date.now() - started })
+      })
+      socket.on('connect', () => {
+        const queue = [...chunks]
+        timer = setInterval(() => {
+          const next = queue.shift()
+          if (next === undefined) return
+          if (!socket.destroyed) socket.write(next)
+        }, everyMs)
+      })
+      setTimeout(() => {
+        socket.destroy()
+        reject(new Error(`still open after 10 s; read: ${text}`))
+      }, 10_000)
+    })
+  }
+
+  test('a client trickling its headers gets a 408 and the connection is closed', async () => {
+    const header = `GET /me HTTP/1.1\r\nHost: x\r\n${'X-Slow: a\r\n'.repeat(100)}\r\n`
+    const { text, ms } = await trickle(header.match(/.{1,5}/gs) ?? [], 50)
+    expect(text).toMatch(/^HTTP\/1\.1 408 /)
+    expect(ms).toBeLessThan(3000)
+  })
+
+  test('a client trickling its body gets a 408 and the connection is closed', async () => {
+    const body = JSON.stringify({ padding: 'x'.repeat(200) })
+    const head = `POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`
+    const { text, ms } = await trickle([head, ...(body.match(/.{1,2}/gs) ?? [])], 50)
+    expect(text).toMatch(/^HTTP\/1\.1 408 /)
+    expect(ms).toBeLessThan(3000)
+  })
+
+  test('a client sending at once is answered; an idle keep-alive connection is closed after its timeout', async () => {
+    const { text, ms } = await trickle(['GET /me HTTP/1.1\r\nHost: x\r\n\r\n'], 1)
+    expect(text).toMatch(/^HTTP\/1\.1 200 /)
+    expect(ms).toBeGreaterThanOrEqual(350)
+    expect(ms).toBeLessThan(3000)
+  })
+
+  test('the timeouts are read from the environment, the headers limit within the request limit', () => {
+    expect(toServiceConfig(loadEnv(schema, { DATABASE_URL: database.url, ...slow })).httpTimeouts).toEqual({
+      headersMs: 300,
+      requestMs: 600,
+      keepAliveMs: 400,
+    })
+    expect(toServiceConfig(loadEnv(schema, { DATABASE_URL: database.url })).httpTimeouts).toEqual({
+      headersMs: 10_000,
+      requestMs: 30_000,
+      keepAliveMs: 72_000,
+    })
+    expect(() =>
+      toServiceConfig(
+        loadEnv(schema, {
+          DATABASE_URL: database.url,
+          HTTP_HEADERS_TIMEOUT_MS: '5000',
+          HTTP_REQUEST_TIMEOUT_MS: '1000',
+        }),
+      ),
+    ).toThrow(ConfigError)
+    expect(() => loadEnv(schema, { DATABASE_URL: database.url, HTTP_REQUEST_TIMEOUT_MS: '0' })).toThrow(
+      /HTTP_REQUEST_TIMEOUT_MS must be >= 100/,
+    )
+  })
+})
+
+describe('a database URL that starts right but does not parse', () => {
+  test.each([
+    'postgres://auth_app:hunter2@db:99999/app',
+    'postgres://auth_app:hunter2@db:port/app',
+    'postgres://auth_app:hunter2@[::1/app',
+    'postgresql://auth_app:hunter2@/app',
+  ])('%s stops startup naming the variable, never showing the password', (url) => {
+    for (const name of ['DATABASE_URL', 'MIGRATION_DATABASE_URL']) {
+      let message = ''
+      try {
+        toServiceConfig(loadEnv(schema, { DATABASE_URL: database.url, [name]: url }))
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError)
+        message = (error as Error).message
+      }
+      expect(message).toContain(`${name} is not a valid URL`)
+      expect(message).not.toContain('hunter2')
+    }
+  })
+})
+
+describe('TRUST_PROXY decides whose X-Forwarded-For is believed', () => {
+  const forwarded = { 'x-forwarded-for': '203.0.113.9, 198.51.100.7' }
+
+  test('false (the default): the peer address, whatever the header says', async () => {
+    expect((await app.inject({ url: '/ip', headers: forwarded })).json().ip).toBe('127.0.0.1')
+  })
+
+  test('a hop count: the address that many proxies back, never one the client wrote before it', async () => {
+    const behindOne = await buildApp({ TRUST_PROXY: '1' })
+    expect((await behindOne.inject({ url: '/ip', headers: forwarded })).json().ip).toBe('198.51.100.7')
+    const behindTwo = await buildApp({ TRUST_PROXY: '2' })
+    expect((await behindTwo.inject({ url: '/ip', headers: forwarded })).json().ip).toBe('203.0.113.9')
+  })
+
+  test('proxy addresses: only their hops are skipped', async () => {
+    const listed = await buildApp({ TRUST_PROXY: '127.0.0.1/32' })
+    expect((await listed.inject({ url: '/ip', headers: forwarded })).json().ip).toBe('198.51.100.7')
+    const other = await buildApp({ TRUST_PROXY: '10.0.0.0/8' })
+    expect((await other.inject({ url: '/ip', headers: forwarded })).json().ip).toBe('127.0.0.1')
+  })
+})
+
+describe('an id in a path is a canonical UUID: every other form PostgreSQL or ajv-formats reads is a 422', () => {
+  const id = '0b8f6d5e-3c1a-4f7e-9d2b-6a4c8e1f2a3b'
+
+  test.each([
+    ['urn:uuid:', `urn:uuid:${id}`],
+    ['braces', `{${id}}`],
+    ['no hyphens', id.replaceAll('-', '')],
+    ['hyphens every four digits', id.replaceAll('-', '').replace(/(.{4})(?!$)/g, '$1-')],
+    ['braces, no hyphens', `{${id.replaceAll('-', '')}}`],
+    ['surrounding spaces', ` ${id} `],
+    ['one digit short', id.slice(0, -1)],
+  ])('%s', async (_name, form) => {
+    const res = await app.inject(`/items/${encodeURIComponent(form)}`)
+    expect(res.statusCode, res.body).toBe(422)
+    expect(res.json()).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: expect.stringContaining('params.id'),
+    })
+  })
+
+  test('upper case is the same UUID (RFC 9562: case-insensitive on input)', async () => {
+    const res = await app.inject(`/items/${id.toUpperCase()}`)
+    expect(res.statusCode, res.body).toBe(200)
+    expect(res.json().id).toBe(id)
+  })
+})

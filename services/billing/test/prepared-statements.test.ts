@@ -1,0 +1,60 @@
+// The statements of a keyed write and of a plan read are named prepared statements
+// (parsed and planned once per connection) by default, and sent unnamed with
+// DB_PREPARED_STATEMENTS=false (PgBouncer < 1.21 in transaction mode), answering the same.
+import { randomUUID } from 'node:crypto'
+import { createSigningKey, type JwksServer, type SigningKey, signToken, startJwksServer } from '@app/testkit'
+import { sql } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { PLANS_WRITE } from '../src/scopes.js'
+import { bearer, buildTestApp } from './helper.js'
+
+let key: SigningKey
+let keys: JwksServer
+let token: string
+
+beforeAll(async () => {
+  key = await createSigningKey()
+  keys = await startJwksServer([key])
+  token = await signToken(key, { scope: PLANS_WRITE })
+})
+afterAll(() => keys.close())
+
+describe.each([
+  [
+    'true',
+    [
+      'billing_claim_idempotency_key',
+      'billing_complete_idempotency_key',
+      'billing_find_live_idempotency_key',
+      'billing_find_subscription',
+    ],
+  ],
+  ['false', []],
+])('DB_PREPARED_STATEMENTS=%s', (prepared, expected) => {
+  test(`a keyed plan write, its replay and a plan read; prepared on the connection: ${expected.join(', ') || 'none'}`, async () => {
+    // One connection: every statement the requests sent was prepared (or not) on it.
+    const t = await buildTestApp({ AUTH_URL: keys.url, DB_POOL_MAX: '1', DB_PREPARED_STATEMENTS: prepared })
+    const idempotencyKey = randomUUID()
+    const create = () =>
+      t.app.inject({
+        method: 'POST',
+        url: '/billing/subscriptions',
+        headers: { ...bearer(token), 'idempotency-key': idempotencyKey },
+        payload: { category: `prepared-${prepared}`, priceMinor: 100, currency: 'EUR' },
+      })
+    const first = await create()
+    expect(first.statusCode).toBe(201)
+    const again = await create()
+    expect(again.statusCode).toBe(201)
+    expect(again.headers['idempotent-replayed']).toBe('true')
+    expect(again.json()).toEqual(first.json())
+    const read = await t.app.inject({ url: `/billing/subscriptions/${first.json<{ id: string }>().id}` })
+    expect(read.statusCode).toBe(200)
+    expect(read.json()).toEqual(first.json())
+
+    const { rows } = await t.app.db.execute<{ name: string }>(
+      sql`SELECT name FROM pg_prepared_statements ORDER BY name`,
+    )
+    expect(rows.map((row) => row.name)).toEqual(expected)
+  })
+})
