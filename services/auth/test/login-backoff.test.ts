@@ -28,10 +28,11 @@ async function replicas() {
   return { first, second, apps: [first.app, second.app], user: { username, password } }
 }
 
+/** The row, with the hold its last failure set (as set, whenever this reads it: no clock race). */
 async function rowOf(t: TestApp, username: string) {
   const rows = await sql<{ failures: number; hold_seconds: number | null }>(
     t.adminUrl,
-    'SELECT failures, extract(epoch FROM blocked_until - now())::float8 AS hold_seconds FROM auth.login_failures WHERE username = $1',
+    'SELECT failures, extract(epoch FROM blocked_until - last_failure_at)::float8 AS hold_seconds FROM auth.login_failures WHERE username = $1',
     [username],
   )
   return rows[0]
