@@ -2,21 +2,10 @@
 // users); creating and retiring one needs a token from auth with the
 // billing:plans:write scope (admins). A retired plan is no longer listed nor open to
 // new subscribers; reading it by id still works, and its subscriptions go on.
-import {
-  callerOf,
-  decodeCursor,
-  described,
-  IdParams,
-  Page,
-  PageQuery,
-  requireScope,
-  toPage,
-} from '@app/service'
+import { decodeCursor, described, IdParams, Page, PageQuery, requireScope, toPage } from '@app/service'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { AuthUsersClient } from '../auth/users-client.js'
 import { errors } from '../errors.js'
-import { requestFingerprint } from '../idempotency/fingerprint.js'
-import { runIdempotent } from '../idempotency/run-idempotent.js'
 import {
   findSubscription,
   insertSubscription,
@@ -28,7 +17,7 @@ import { IdempotencyHeaders } from '../schemas/idempotency-headers.js'
 import { CreateSubscriptionBody, Subscription } from '../schemas/subscriptions.js'
 import { PLANS_WRITE } from '../scopes.js'
 import { toSubscription } from './dto.js'
-import { sendOutcome } from './reply.js'
+import { answerKeyedWrite } from './reply.js'
 
 export interface RouteOptions {
   idempotencyTtlSeconds: number
@@ -59,19 +48,15 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async
       // The category rules no portable `pattern` can express; before anything is written.
       // Also: the currency is one ISO 4217 lists, and the category is stored in NFC.
       const body = checkedPlan(request.body)
-      const caller = callerOf(request)
-      const outcome = await runIdempotent({
+      return answerKeyedWrite(request, reply, {
         db: app.db,
-        userId: caller.userId,
-        key: request.headers['idempotency-key'],
-        fingerprint: requestFingerprint(request.method, request.url, body),
         ttlSeconds: options.idempotencyTtlSeconds,
+        body,
         write: async (tx) => ({
           statusCode: 201,
           body: toSubscription(await insertSubscription(tx, body)),
         }),
       })
-      return sendOutcome(reply, outcome)
     },
   )
 
@@ -135,13 +120,9 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async
       },
     },
     async (request, reply) => {
-      const caller = callerOf(request)
       const { id } = request.params
-      const outcome = await runIdempotent({
+      return answerKeyedWrite(request, reply, {
         db: app.db,
-        userId: caller.userId,
-        key: request.headers['idempotency-key'],
-        fingerprint: requestFingerprint(request.method, request.url, request.body),
         ttlSeconds: options.idempotencyTtlSeconds,
         write: async (tx) => {
           const row = (await retireSubscription(tx, id)) ?? (await findSubscription(tx, id))
@@ -149,7 +130,6 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async
           return { statusCode: 200, body: toSubscription(row) }
         },
       })
-      return sendOutcome(reply, outcome)
     },
   )
 }

@@ -3,8 +3,6 @@
 import { callerOf, decodeCursor, described, IdParams, Page, PageQuery, toPage } from '@app/service'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { errors } from '../errors.js'
-import { requestFingerprint } from '../idempotency/fingerprint.js'
-import { runIdempotent } from '../idempotency/run-idempotent.js'
 import { findSubscriptionToSubscribe } from '../repositories/subscriptions-repository.js'
 import {
   cancelUserSubscription,
@@ -16,7 +14,7 @@ import {
 import { IdempotencyHeaders } from '../schemas/idempotency-headers.js'
 import { CreateUserSubscriptionBody, UserSubscription } from '../schemas/user-subscriptions.js'
 import { toUserSubscription } from './dto.js'
-import { sendOutcome } from './reply.js'
+import { answerKeyedWrite } from './reply.js'
 import type { RouteOptions } from './subscriptions.js'
 
 const notFound = (id: string) =>
@@ -56,11 +54,8 @@ export const userSubscriptionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = a
     async (request, reply) => {
       const caller = callerOf(request)
       const { subscriptionId } = request.body
-      const outcome = await runIdempotent({
+      return answerKeyedWrite(request, reply, {
         db: app.db,
-        userId: caller.userId,
-        key: request.headers['idempotency-key'],
-        fingerprint: requestFingerprint(request.method, request.url, request.body),
         ttlSeconds: options.idempotencyTtlSeconds,
         precheck: async () => {
           if (!(await options.authUsers.exists(caller.userId, caller.token))) {
@@ -99,7 +94,6 @@ export const userSubscriptionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = a
           return { statusCode: 201, body: toUserSubscription(row) }
         },
       })
-      return sendOutcome(reply, outcome)
     },
   )
 
@@ -178,11 +172,8 @@ export const userSubscriptionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = a
     async (request, reply) => {
       const caller = callerOf(request)
       const { id } = request.params
-      const outcome = await runIdempotent({
+      return answerKeyedWrite(request, reply, {
         db: app.db,
-        userId: caller.userId,
-        key: request.headers['idempotency-key'],
-        fingerprint: requestFingerprint(request.method, request.url, request.body),
         ttlSeconds: options.idempotencyTtlSeconds,
         write: async (tx) => {
           const row =
@@ -192,7 +183,6 @@ export const userSubscriptionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = a
           return { statusCode: 200, body: toUserSubscription(row) }
         },
       })
-      return sendOutcome(reply, outcome)
     },
   )
 }
