@@ -339,15 +339,21 @@ describe('docs', () => {
 })
 
 describe('request logging', () => {
-  test('a deliberate 503 (shedding load) is a warning without a stack; an unexpected failure an error with one', async () => {
+  /** A demo app whose log lines (info and up) are collected, parsed. */
+  async function appLoggingTo(logRequests: ServiceConfig['logRequests']) {
     const lines: Record<string, unknown>[] = []
-    const logged = await createServiceApp({
+    const app = await createServiceApp({
       name: 'demo',
-      config: demoConfig({ logLevel: 'info', logRequests: 'none' }),
+      config: demoConfig({ logLevel: 'info', logRequests }),
       migrations: { schema: 'demo', folder: migrationsFolder },
       logger: { level: 'info', stream: { write: (line: string) => lines.push(JSON.parse(line)) } },
       docs: { title: 'Demo', version: '1', description: 'd' },
     })
+    return { app, lines }
+  }
+
+  test('a deliberate 503 (shedding load) is a warning without a stack; an unexpected failure an error with one', async () => {
+    const { app: logged, lines } = await appLoggingTo('none')
     logged.get('/busy', async () => {
       throw new ApiError(503, 'BUSY', 'too many password checks waiting; retry shortly')
     })
@@ -374,14 +380,7 @@ describe('request logging', () => {
   })
 
   test('one line per request with status and duration; probes are not logged', async () => {
-    const lines: Record<string, unknown>[] = []
-    const logged = await createServiceApp({
-      name: 'demo',
-      config: demoConfig({ logLevel: 'info', logRequests: 'all' }),
-      migrations: { schema: 'demo', folder: migrationsFolder },
-      logger: { level: 'info', stream: { write: (line: string) => lines.push(JSON.parse(line)) } },
-      docs: { title: 'Demo', version: '1', description: 'd' },
-    })
+    const { app: logged, lines } = await appLoggingTo('all')
     logged.get('/ping', async () => ({ ok: true }))
     logged.lifecycle.markReady()
     try {
