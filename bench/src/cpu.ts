@@ -13,6 +13,18 @@ export function processCpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND
 }
 
+/**
+ * Read and write system calls a process has made (/proc/<pid>/io's syscr + syscw: read,
+ * readv, recvmsg, write, writev, sendmsg...). On this VM a system call costs several µs,
+ * so how many a request takes explains much of its CPU, and unlike CPU time the count
+ * does not change with how busy the machine is.
+ */
+export function processSyscalls(pid: number): number {
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8')
+  const count = (field: string) => Number(new RegExp(`${field}: (\\d+)`).exec(io)?.[1] ?? Number.NaN)
+  return count('syscr') + count('syscw')
+}
+
 /** CPU seconds of each process named postgres on this machine, by pid. */
 export function postgresCpuByPid(): Map<number, number> {
   const byPid = new Map<number, number>()
@@ -38,6 +50,8 @@ function postgresCpuSince(before: Map<number, number>): number {
 export interface CpuSplit {
   /** CPU µs per request (or query) of the server under test, PostgreSQL and the load generator. */
   serverUs: number
+  /** Read and write system calls of the server under test per request (processSyscalls). */
+  serverSyscalls?: number
   postgresUs: number
   loadUs: number
   /** The other processes asked for (a pooler, a service the server calls), in their order. */
@@ -55,13 +69,17 @@ export async function cpuPerUnit(
   otherPids: number[] = [],
 ): Promise<{ units: number; cpu: CpuSplit }> {
   const server0 = serverPid ? processCpuSeconds(serverPid) : 0
+  const syscalls0 = serverPid ? processSyscalls(serverPid) : 0
   const others0 = otherPids.map(processCpuSeconds)
   const postgres0 = postgresCpuByPid()
   const self0 = process.cpuUsage()
-  let spent: { server: number; others: number[]; postgres: number; self: NodeJS.CpuUsage } | undefined
+  let spent:
+    | { server: number; syscalls: number; others: number[]; postgres: number; self: NodeJS.CpuUsage }
+    | undefined
   const done = () => {
     spent ??= {
       server: serverPid ? processCpuSeconds(serverPid) - server0 : 0,
+      syscalls: serverPid ? processSyscalls(serverPid) - syscalls0 : 0,
       others: otherPids.map((pid, i) => processCpuSeconds(pid) - others0[i]!),
       postgres: postgresCpuSince(postgres0),
       self: process.cpuUsage(self0),
@@ -74,6 +92,7 @@ export async function cpuPerUnit(
     units,
     cpu: {
       serverUs: perUnit(spent!.server),
+      ...(serverPid && units > 0 ? { serverSyscalls: Math.round((spent!.syscalls / units) * 10) / 10 } : {}),
       postgresUs: perUnit(spent!.postgres),
       loadUs: perUnit((spent!.self.user + spent!.self.system) / 1e6),
       ...(otherPids.length > 0 ? { othersUs: spent!.others.map(perUnit) } : {}),

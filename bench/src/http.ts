@@ -7,13 +7,14 @@
 import { fileURLToPath } from 'node:url'
 import { bootstrapServices, ownerUrl, runtimeUrl, type ServiceInfo } from '@app/migrations/authoring'
 import { authSigningKeyEnv } from './auth-signing-key.js'
-import { type CpuSplit, cpuPerUnit } from './cpu.js'
+import type { CpuSplit } from './cpu.js'
 import { benchDatabase } from './database.js'
 import { type HttpFigure, loadHttp, loadSql, pgbenchSelectOnly, sampleRss } from './load.js'
 import { benchMetricsCost } from './metrics-cost.js'
 import { startPgBouncer } from './pgbouncer.js'
 import { type RunningService, startService } from './service-process.js'
 import { round } from './timing.js'
+import { inTurns, type Party, type TurnsFigure } from './turns.js'
 import { benchLogin, benchWrite, insertPlans } from './writes.js'
 
 export interface EndpointFigure extends HttpFigure {
@@ -24,9 +25,11 @@ export interface EndpointFigure extends HttpFigure {
   /** The same query from a plain pg pool at the same concurrency; absent for the trivial route. */
   raw?: { queriesPerSec: number; cpu: CpuSplit }
   /** The same query behind a bare Fastify route (no logging, validation or auth), prepared. */
-  bare?: { requestsPerSec: number; cpu: CpuSplit }
+  bare?: { requestsPerSec: number; cpu: CpuSplit; slices?: number[] }
   /** The same, sent unnamed: parsed and planned on every request. */
-  bareUnprepared?: { requestsPerSec: number; cpu: CpuSplit }
+  bareUnprepared?: { requestsPerSec: number; cpu: CpuSplit; slices?: number[] }
+  /** Measured in turns with its references: each slice's req/s, in the order run. */
+  slices?: number[]
   /** How the service ran when not as in production's default (the references are the default row's). */
   variant?: string
   /** Through PgBouncer: its CPU per request. */
@@ -36,16 +39,17 @@ export interface EndpointFigure extends HttpFigure {
   rssLoadMb: number
 }
 
+const ROUNDS = 5
 const BARE_FASTIFY = fileURLToPath(new URL('./floor-fastify.mjs', import.meta.url))
 
 /** The floor for a DB-read endpoint on this machine: the same SQL behind bare Fastify 5 + pg. */
-async function benchBareFastify(
+function startBareFastify(
   sql: { url: string; text: string; values: unknown[] },
-  options: { connections: number; durationSec: number; logFile: string; prepared: boolean },
+  options: { logFile: string; prepared: boolean },
 ) {
-  const floor = await startService({
+  return startService({
     entry: BARE_FASTIFY,
-    name: 'bare-fastify',
+    name: options.prepared ? 'bare-fastify' : 'bare-fastify (unprepared)',
     env: {
       DATABASE_URL: sql.url,
       FLOOR_SQL: sql.text,
@@ -54,21 +58,32 @@ async function benchBareFastify(
     },
     logFile: options.logFile,
   })
-  try {
-    const url = `${floor.baseUrl}/row/${sql.values[0]}`
-    await loadHttp({ url, connections: options.connections, durationSec: 2 })
-    const run = await cpuPerUnit(floor.child.pid, async () => {
-      const figure = await loadHttp({
-        url,
-        connections: options.connections,
-        durationSec: options.durationSec,
-      })
-      if (figure.non2xx + figure.errors > 0) throw new Error(`bare Fastify answered ${figure.non2xx} non-2xx`)
-      return figure.requestsPerSec * options.durationSec
-    })
-    return { requestsPerSec: Math.round(run.units / options.durationSec), cpu: run.cpu }
-  } finally {
-    await floor.stop()
+}
+
+/** autocannon against one URL, one slice at a time (turns.ts). */
+function httpParty(
+  pid: number | undefined,
+  load: { url: string; headers?: Record<string, string>; connections: number },
+  otherPids: number[] = [],
+): Party<HttpFigure> {
+  return {
+    pid,
+    otherPids,
+    async slice(seconds) {
+      const figure = await loadHttp({ ...load, durationSec: seconds })
+      return { units: figure.requests, detail: figure }
+    },
+  }
+}
+
+/** The slices of one party as one figure: the rate over all of them, the worst p99, every failure. */
+function httpFigureOf(turns: TurnsFigure<HttpFigure>): HttpFigure {
+  return {
+    requestsPerSec: turns.perSec,
+    requests: turns.details.reduce((sum, figure) => sum + figure.requests, 0),
+    p99Ms: Math.max(...turns.details.map((figure) => figure.p99Ms)),
+    non2xx: turns.details.reduce((sum, figure) => sum + figure.non2xx, 0),
+    errors: turns.details.reduce((sum, figure) => sum + figure.errors, 0),
   }
 }
 
@@ -96,6 +111,8 @@ export async function benchHttp(
     !options.rows || options.rows.some((row) => label.toLowerCase().includes(row.toLowerCase()))
   const connections = options.connections ?? 50
   const durationSec = options.durationSec ?? 10
+  // A DB-read endpoint and its references: ROUNDS slices each, durationSec in all.
+  const sliceSec = Math.max(1, Math.round(durationSec / ROUNDS))
   const auth = services.find((s) => s.name === 'auth')!
   const billing = services.find((s) => s.name === 'billing')!
   const database = await benchDatabase(adminUrl, 'http')
@@ -185,36 +202,82 @@ export async function benchHttp(
       const url = variant?.url ?? target.url
       const headers = { authorization }
       const rssIdleMb = idleRss.get(service) ?? round(service.rssMb())
-      await loadHttp({ url, headers, connections, durationSec: 2 }) // warm-up (JIT, pool)
       const sampler = sampleRss(() => service.rssMb())
-      let figure: HttpFigure | undefined
-      const measured = await cpuPerUnit(
+      const party = httpParty(
         service.child.pid,
-        async () => {
-          figure = await loadHttp({ url, headers, connections, durationSec })
-          return figure.requestsPerSec * durationSec
-        },
+        { url, headers, connections },
         variant?.pooler ? [variant.pooler] : [],
       )
-      const rssLoadMb = sampler.stop()
+      let figure: HttpFigure
+      let measured: { cpu: CpuSplit; slices?: number[] }
       let raw: EndpointFigure['raw'] = variant?.of.raw
       let bare: EndpointFigure['bare'] = variant?.of.bare
       let bareUnprepared: EndpointFigure['bareUnprepared'] = variant?.of.bareUnprepared
       if (target.sql && !variant) {
+        // The endpoint and its three references in turns (turns.ts): ROUNDS slices each.
         const sql = target.sql
-        const rawRun = await cpuPerUnit(undefined, async (done) => {
-          const result = await loadSql({ ...sql, connections, poolSize: 10, durationSec, onLoadEnd: done })
-          return result.queriesPerSec * durationSec
-        })
-        raw = { queriesPerSec: Math.round(rawRun.units / durationSec), cpu: rawRun.cpu }
-        bare = await benchBareFastify(sql, { connections, durationSec, logFile, prepared: true })
-        bareUnprepared = await benchBareFastify(sql, { connections, durationSec, logFile, prepared: false })
+        const floors = [
+          await startBareFastify(sql, { logFile, prepared: true }),
+          await startBareFastify(sql, { logFile, prepared: false }),
+        ]
+        try {
+          const floorUrl = (floor: RunningService) => `${floor.baseUrl}/row/${sql.values[0]}`
+          // Warm-up (JIT, pools), each alone.
+          await loadHttp({ url, headers, connections, durationSec: 2 })
+          for (const floor of floors) await loadHttp({ url: floorUrl(floor), connections, durationSec: 2 })
+          const rawParty: Party<undefined> = {
+            async slice(seconds, done) {
+              const result = await loadSql({
+                ...sql,
+                connections,
+                poolSize: 10,
+                durationSec: seconds,
+                onLoadEnd: done,
+              })
+              return { units: result.queries, detail: undefined }
+            },
+          }
+          const [ofService, ofBare, ofBareUnprepared, ofRaw] = await inTurns<HttpFigure | undefined>(
+            [
+              party,
+              ...floors.map((floor) => httpParty(floor.child.pid, { url: floorUrl(floor), connections })),
+              rawParty,
+            ],
+            { rounds: ROUNDS, sliceSec },
+          )
+          for (const [name, turns] of [
+            ['bare Fastify', ofBare],
+            ['bare Fastify (unprepared)', ofBareUnprepared],
+          ] as const) {
+            const failed = httpFigureOf(turns as TurnsFigure<HttpFigure>)
+            if (failed.non2xx + failed.errors > 0)
+              throw new Error(`${name} answered ${failed.non2xx} non-2xx, ${failed.errors} errors`)
+          }
+          figure = httpFigureOf(ofService as TurnsFigure<HttpFigure>)
+          measured = { cpu: ofService!.cpu, slices: ofService!.slices }
+          raw = { queriesPerSec: ofRaw!.perSec, cpu: ofRaw!.cpu }
+          bare = { requestsPerSec: ofBare!.perSec, cpu: ofBare!.cpu, slices: ofBare!.slices }
+          bareUnprepared = {
+            requestsPerSec: ofBareUnprepared!.perSec,
+            cpu: ofBareUnprepared!.cpu,
+            slices: ofBareUnprepared!.slices,
+          }
+        } finally {
+          for (const floor of floors) await floor.stop()
+        }
+      } else {
+        await loadHttp({ url, headers, connections, durationSec: 2 }) // warm-up (JIT, pool)
+        const [alone] = await inTurns([party], { rounds: 1, sliceSec: durationSec })
+        figure = httpFigureOf(alone!)
+        measured = { cpu: alone!.cpu }
       }
+      const rssLoadMb = sampler.stop()
       const result: EndpointFigure = {
         endpoint: target.endpoint,
         service: service.name,
-        ...figure!,
+        ...figure,
         cpu: measured.cpu,
+        ...(measured.slices ? { slices: measured.slices } : {}),
         raw,
         bare,
         bareUnprepared,

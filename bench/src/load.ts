@@ -7,6 +7,8 @@ import pg from 'pg'
 
 export interface HttpFigure {
   requestsPerSec: number
+  /** Requests answered in the run. */
+  requests: number
   p99Ms: number
   non2xx: number
   errors: number
@@ -50,6 +52,7 @@ export async function loadHttp(options: {
   })
   return {
     requestsPerSec: Math.round(result.requests.average),
+    requests: result.requests.total,
     p99Ms: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors,
@@ -66,7 +69,7 @@ export async function loadSql(options: {
   durationSec: number
   /** Called when the load is over, before the pool's connections close. */
   onLoadEnd?: () => void
-}): Promise<{ queriesPerSec: number }> {
+}): Promise<{ queriesPerSec: number; queries: number }> {
   const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize })
   const query = { name: 'bench_raw', text: options.text, values: options.values }
   await pool.query(query)
@@ -82,7 +85,7 @@ export async function loadSql(options: {
   )
   options.onLoadEnd?.()
   await pool.end()
-  return { queriesPerSec: Math.round(count / options.durationSec) }
+  return { queriesPerSec: Math.round(count / options.durationSec), queries: count }
 }
 
 /** pgbench -S (select-only) tps, or undefined when pgbench is not installed. */

@@ -165,6 +165,18 @@ export function renderReport(report: Record<string, unknown>): string {
         ),
       ),
     )
+    const inTurns = reads.filter((f) => f.slices)
+    if (inTurns.length > 0) {
+      const spread = (slices?: number[]) => (slices ? `${Math.min(...slices)}-${Math.max(...slices)}` : '-')
+      parts.push(
+        `Each DB-read endpoint ran in turns with its three references, ${inTurns[0]!.slices!.length} slices of ${http.durationSec / inTurns[0]!.slices!.length} s each, the order rotated every round, and each figure is over all its slices (the other rows ran alone, ${http.durationSec} s): a drift of the machine's speed weighs on all four alike. The slices' req/s, endpoint / bare prepared / bare unprepared: ${inTurns
+          .map(
+            (f) =>
+              `${f.endpoint} ${spread(f.slices)} / ${spread(f.bare?.slices)} / ${spread(f.bareUnprepared?.slices)}`,
+          )
+          .join('; ')}.`,
+      )
+    }
     if (http.pgbenchTps) {
       parts.push(
         `pgbench -S (select-only, ${http.connections} clients) on the same server: ${http.pgbenchTps} tps. Endpoints as a fraction of it: ${reads
@@ -174,7 +186,9 @@ export function renderReport(report: Record<string, unknown>): string {
     }
     if (http.pooler && 'missing' in http.pooler)
       parts.push(`Not measured through PgBouncer: ${http.pooler.missing}.`)
-    parts.push('#### Where the CPU goes: µs per request (per query for the raw pool)')
+    parts.push(
+      "#### Where the CPU goes: µs per request (per query for the raw pool), and the server's read and write system calls per request",
+    )
     parts.push(
       tableOf(
         [
@@ -184,8 +198,10 @@ export function renderReport(report: Record<string, unknown>): string {
           'PostgreSQL',
           'PgBouncer',
           'load generator',
+          'service syscalls',
           'bare Fastify, prepared',
           'its PostgreSQL',
+          'its syscalls',
           'bare, unprepared',
           'its PostgreSQL',
           'raw pool client',
@@ -198,8 +214,10 @@ export function renderReport(report: Record<string, unknown>): string {
           f.cpu.postgresUs,
           f.poolerUs ?? '-',
           f.cpu.loadUs,
+          f.cpu.serverSyscalls ?? '-',
           f.bare?.cpu.serverUs ?? '-',
           f.bare?.cpu.postgresUs ?? '-',
+          f.bare?.cpu.serverSyscalls ?? '-',
           f.bareUnprepared?.cpu.serverUs ?? '-',
           f.bareUnprepared?.cpu.postgresUs ?? '-',
           f.raw?.cpu.loadUs ?? '-',
