@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto'
 import { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify'
 import type { TrustProxy } from './config.js'
+import { turnBatchedStdout } from './log-stream.js'
 import { isUuid } from './uuid.js'
 
 // Where a secret could sit in what the services log: request headers, a user's
@@ -25,14 +26,10 @@ const REDACTED_PATHS = [
 ]
 
 /**
- * pino on standard output, with pino's default stream: each line is written as soon
- * as the previous write is done (from libuv's thread pool), and the lines that come
- * meanwhile go out together in the next write. The bench measured a synchronous write
- * per line (pino.destination({ sync: true })) at about 10-20 µs more CPU per request
- * under load on these machines, for what it would save: the few lines a process
- * killed by SIGKILL or the OOM killer has not written yet (an orderly exit, a crash
- * included, flushes them). Batching lines by size (minLength) saved a DB-read endpoint
- * about 4% more but holds lines for longer, so it was left out.
+ * pino on standard output, the lines of one event-loop turn in one write
+ * (log-stream.ts). Batching lines for longer (pino's minLength) saved a DB-read
+ * endpoint about 4% more of its CPU, but a process killed by SIGKILL or the OOM
+ * killer would take its last lines, the ones that say why, with it.
  * `stream` replaces standard output (tests).
  */
 export function loggerOptions(
@@ -42,7 +39,7 @@ export function loggerOptions(
   return {
     level: options.level,
     name: options.name,
-    ...(stream ? { stream } : {}),
+    stream: stream ?? turnBatchedStdout(),
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
   }
 }

@@ -7,7 +7,7 @@
 // `requireScope(scope)`, after it, lets through only tokens granted that scope (RFC
 // 9068's `scope` claim): else 403 INSUFFICIENT_SCOPE with the RFC 6750 challenge
 // naming the scope; the route's OpenAPI security then asks for that scope.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { kitErrors } from '../error-codes.js'
 import { ApiError } from '../errors.js'
@@ -20,7 +20,8 @@ export interface Caller extends VerifiedToken {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void>
+    /** An onRequest hook (callback style): `onRequest: app.authenticate`. */
+    authenticate: onRequestHookHandler
   }
   interface FastifyRequest {
     /** Set by app.authenticate; null on routes that don't use it. */
@@ -33,29 +34,61 @@ const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i
 export const bearerAuthPlugin = fp(
   async (app: FastifyInstance, options: TokenVerifierOptions) => {
     const verify = createTokenVerifier(options)
+    // One Caller per verified token, reused by every request that sends it.
+    const callers = new WeakMap<VerifiedToken, Caller>()
+    const callerFor = (verified: VerifiedToken, token: string) => {
+      let caller = callers.get(verified)
+      if (caller === undefined) {
+        caller = Object.freeze({ ...verified, token })
+        callers.set(verified, caller)
+      }
+      return caller
+    }
+    const refuse = (reply: FastifyReply, error: unknown) => {
+      if (error instanceof ApiError && error.statusCode === 401) {
+        reply.header('www-authenticate', 'Bearer error="invalid_token"')
+      }
+      return error as Error
+    }
     app.decorateRequest('caller', null)
-    app.decorate('authenticate', async (request: FastifyRequest, reply: FastifyReply) => {
+    // Callback style, and no promise for a token seen before (every request but a
+    // client's first): it runs on every authenticated request.
+    app.decorate('authenticate', function authenticate(request, reply, done) {
       const header = request.headers.authorization
       if (!header || !/^Bearer\b/i.test(header)) {
         reply.header('www-authenticate', 'Bearer')
-        throw kitErrors.error(
-          'NOT_AUTHENTICATED',
-          `this route needs an access token: send \`Authorization: Bearer <access_token>\` (get one from ${options.loginHint})`,
+        done(
+          kitErrors.error(
+            'NOT_AUTHENTICATED',
+            `this route needs an access token: send \`Authorization: Bearer <access_token>\` (get one from ${options.loginHint})`,
+          ),
         )
+        return
       }
       const token = BEARER.exec(header)?.[1]
-      try {
-        if (!token) {
-          throw kitErrors.error('INVALID_TOKEN', 'the Authorization header must be "Bearer <access_token>"')
-        }
-        request.caller = { ...(await verify(token)), token }
-      } catch (error) {
-        if (error instanceof ApiError && error.statusCode === 401) {
-          reply.header('www-authenticate', 'Bearer error="invalid_token"')
-        }
-        throw error
+      if (!token) {
+        done(
+          refuse(
+            reply,
+            kitErrors.error('INVALID_TOKEN', 'the Authorization header must be "Bearer <access_token>"'),
+          ),
+        )
+        return
       }
-    })
+      const known = verify.known(token)
+      if (known) {
+        request.caller = callerFor(known, token)
+        done()
+        return
+      }
+      verify(token).then(
+        (verified) => {
+          request.caller = callerFor(verified, token)
+          done()
+        },
+        (error: unknown) => done(refuse(reply, error)),
+      )
+    } satisfies onRequestHookHandler)
   },
   { name: 'bearer-auth' },
 )

@@ -32,7 +32,15 @@ export interface VerifiedToken {
 /** RFC 9068's media type for JWT access tokens, as the `typ` header carries it. */
 export const ACCESS_TOKEN_TYP = 'at+jwt'
 
-export type TokenVerifier = (token: string) => Promise<VerifiedToken>
+export interface TokenVerifier {
+  (token: string): Promise<VerifiedToken>
+  /**
+   * The result for a token that passed full verification before and has not expired,
+   * without a promise (the per-request path: clients send the same token until it
+   * expires); undefined for any other token, which then needs the call above.
+   */
+  known(token: string): VerifiedToken | undefined
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
@@ -57,12 +65,17 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     return options.keys(header, token)
   }
 
-  return async (token) => {
-    const known = verified.get(token)
-    if (known) {
-      if (Date.now() < known.validUntilMs) return known.token
-      verified.delete(token)
-    }
+  const known = (token: string): VerifiedToken | undefined => {
+    const entry = verified.get(token)
+    if (entry === undefined) return undefined
+    if (Date.now() < entry.validUntilMs) return entry.token
+    verified.delete(token)
+    return undefined
+  }
+
+  const verify = async (token: string): Promise<VerifiedToken> => {
+    const seen = known(token)
+    if (seen) return seen
     let payload: Awaited<ReturnType<typeof jwtVerify>>['payload']
     try {
       ;({ payload } = await jwtVerify(token, keyFor, {
@@ -96,6 +109,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     verified.set(token, { token: result, validUntilMs: (payload.exp! + tolerance) * 1000 })
     return result
   }
+  return Object.assign(verify, { known })
 }
 
 /** What to tell the caller, without echoing anything from the token itself. */
