@@ -1,5 +1,6 @@
 // /metrics in Prometheus' text format (prom-client): requests by route pattern and
-// status, the pool, this build's migrations, the process. Internal: no auth, no rate
+// status (counted by request-metrics.ts, rendered by prom-client's registry), the
+// pool, this build's migrations, the process. Internal: no auth, no rate
 // limit, no request log line, hidden from the OpenAPI document; Prometheus scrapes
 // the pod's port directly and the ingress never routes it.
 //
@@ -12,7 +13,8 @@
 import type { MigrateResult } from '@app/migrations'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client'
+import { RequestMetrics } from './request-metrics.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -81,20 +83,16 @@ export const metricsPlugin = fp(
     }
     // One registry per app: several apps in one process (the tests) never collide.
     const registry = new Registry()
-    const labelNames = ['method', 'route', 'status_code'] as const
-    const requests = new Counter({
-      name: 'http_requests_total',
-      help: 'HTTP requests answered, by method, route pattern (unmatched: no route) and status code',
-      labelNames,
-      registers: [registry],
-    })
-    const duration = new Histogram({
-      name: 'http_request_duration_seconds',
-      help: 'Time from receiving a request to the end of its answer, by method, route pattern and status code',
-      labelNames,
-      buckets: DURATION_BUCKETS,
-      registers: [registry],
-    })
+    const requests = new RequestMetrics(
+      { requests: 'http_requests_total', duration: 'http_request_duration_seconds' },
+      {
+        requests: 'HTTP requests answered, by method, route pattern (unmatched: no route) and status code',
+        duration:
+          'Time from receiving a request to the end of its answer, by method, route pattern and status code',
+      },
+      DURATION_BUCKETS,
+    )
+    requests.register(registry)
     const lastRun = {
       duration: new Gauge({
         name: 'db_migration_last_run_duration_seconds',
@@ -194,14 +192,13 @@ export const metricsPlugin = fp(
       // Read once: Fastify builds a new object at every read of request.routeOptions.
       const route = request.routeOptions
       if ((route.config as { metrics?: boolean }).metrics !== false) {
-        const labels = {
-          method: request.method,
-          // The pattern (/auth/users/:id), never the URL: one series per route, not per id.
-          route: route.url ?? UNMATCHED_ROUTE,
-          status_code: reply.statusCode,
-        }
-        requests.inc(labels)
-        duration.observe(labels, reply.elapsedTime / 1000)
+        // The pattern (/auth/users/:id), never the URL: one series per route, not per id.
+        requests.observe(
+          request.method,
+          route.url ?? UNMATCHED_ROUTE,
+          reply.statusCode,
+          reply.elapsedTime / 1000,
+        )
       }
       done()
     })

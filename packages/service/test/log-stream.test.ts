@@ -48,7 +48,10 @@ await new Promise((resolve) => setImmediate(() => setImmediate(resolve)))
 console.error(JSON.stringify({ inTurn, afterTurn: writes() - before }))`)
     expect(child.status, child.stderr).toBe(0)
     expect(child.stdout).toBe(lines(1000))
-    const counts = JSON.parse(child.stderr.trim().split('\n').at(-1)!) as { inTurn: number; afterTurn: number }
+    const counts = JSON.parse(child.stderr.trim().split('\n').at(-1)!) as {
+      inTurn: number
+      afterTurn: number
+    }
     // Nothing written while the turn logs; then about 20 KB in SonicBoom's writes of at most 16 KB.
     expect(counts.inTurn).toBe(0)
     expect(counts.afterTurn).toBeGreaterThan(0)
