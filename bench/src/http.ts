@@ -9,6 +9,7 @@ import { bootstrapServices, ownerUrl, runtimeUrl, type ServiceInfo } from '@app/
 import { authSigningKeyEnv } from './auth-signing-key.js'
 import type { CpuSplit } from './cpu.js'
 import { benchDatabase } from './database.js'
+import { benchLayers } from './layers.js'
 import { type HttpFigure, loadHttp, loadSql, pgbenchSelectOnly, sampleRss } from './load.js'
 import { benchMetricsCost } from './metrics-cost.js'
 import { startPgBouncer } from './pgbouncer.js'
@@ -358,6 +359,32 @@ export async function benchHttp(
       }
     }
 
+    // What the service adds to a DB read, layer by layer, in turns (layers.ts).
+    const layers =
+      wanted('layers') && measuredReads.has('GET /auth/users/{id}')
+        ? await benchLayers({
+            production: authProcess,
+            authEntry: auth.entry,
+            authEnv,
+            path: `/auth/users/${user.id}`,
+            headers: { authorization },
+            bare: {
+              entry: BARE_FASTIFY,
+              env: {
+                DATABASE_URL: authUrl,
+                FLOOR_SQL: targets[0]!.sql!.text,
+                FLOOR_PARAMS: JSON.stringify(targets[0]!.sql!.values),
+                FLOOR_PREPARED: 'true',
+              },
+              path: `/row/${user.id}`,
+            },
+            logFile,
+            connections,
+            rounds: ROUNDS,
+            sliceSec,
+          })
+        : undefined
+
     // The write path and the login, whole.
     const write = wanted('POST /billing/user-subscriptions')
       ? await benchWrite({
@@ -409,7 +436,7 @@ export async function benchHttp(
     const pgbenchTps = wanted('pgbench')
       ? pgbenchSelectOnly(database.url, connections, durationSec)
       : undefined
-    return { connections, durationSec, figures, pgbenchTps, metrics, pooler, write, login }
+    return { connections, durationSec, figures, pgbenchTps, metrics, pooler, write, login, layers }
   } finally {
     for (const service of running) await service.stop()
     await database.drop()

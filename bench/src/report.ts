@@ -2,6 +2,7 @@
 // the issue's target.
 import type { BreakdownFigure } from './breakdown.js'
 import type { EndpointFigure } from './http.js'
+import type { LayerFigure } from './layers.js'
 import type { MetricsCostFigures } from './metrics-cost.js'
 import type { MigrationFigures } from './migrations.js'
 import type { RateLimitFigure, RateLimitFigures } from './rate-limit.js'
@@ -114,6 +115,7 @@ export function renderReport(report: Record<string, unknown>): string {
         pooler?: { version: string } | { missing: string }
         write?: WriteFigure
         login?: LoginFigure
+        layers?: LayerFigure[]
       }
     | undefined
   if (http) {
@@ -225,6 +227,7 @@ export function renderReport(report: Record<string, unknown>): string {
         ]),
       ),
     )
+    if (http.layers) parts.push(...renderLayers(http.layers, http.durationSec))
     if (http.write || http.login) parts.push(...renderWrites(http.write, http.login))
     if (http.metrics) parts.push(...renderMetricsCost(http.metrics, http.connections))
     parts.push('### Memory: RSS per service (target ≤ 100 MB idle, ≤ 150 MB under load)')
@@ -383,4 +386,34 @@ function renderRateLimit(figures: RateLimitFigures): string[] {
     ].join(' '),
   ]
   return parts
+}
+
+function renderLayers(layers: LayerFigure[], durationSec: number): string[] {
+  const bare = layers.at(-1)!
+  return [
+    `#### What the service adds to a DB read, layer by layer: auth's GET /auth/users/{id}, the same 50 connections, in turns (${durationSec} s each in all)`,
+    tableOf(
+      [
+        'auth',
+        'req/s',
+        'fraction of bare',
+        'service µs/request',
+        'minus the row below',
+        'above bare',
+        'PostgreSQL µs',
+        'syscalls',
+      ],
+      layers.map((layer, i) => [
+        layer.label,
+        layer.requestsPerSec,
+        ratio(layer.requestsPerSec, bare.requestsPerSec),
+        layer.serviceUs,
+        i < layers.length - 1 ? layer.serviceUs - layers[i + 1]!.serviceUs : '-',
+        layer === bare ? '-' : layer.serviceUs - bare.serviceUs,
+        layer.postgresUs,
+        layer.serviceSyscalls ?? '-',
+      ]),
+    ),
+    "Each row is a process of its own (the first is the one measured above), loaded in turns with the others so a drift of the machine falls on all. The first difference is the request log line (pino's formatting and the write, one per event-loop turn, to the log file), the second /metrics' per-request hook; the last row's \"above bare\" is the rest: the token check, the id's validation, the response schema, the security, cache and request-id headers, Drizzle, and the kit's hooks, priced one by one in process in the breakdown below.",
+  ]
 }

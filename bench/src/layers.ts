@@ -1,0 +1,116 @@
+// What the service adds to a DB read, layer by layer, out of process and under load:
+// auth's GET /auth/users/{id} as production runs it, then without its request log
+// line (LOG_REQUESTS=none), then without /metrics too (METRICS_ENABLED=false), beside
+// the bare Fastify + pg route with the same prepared statement, in turns (turns.ts).
+// What is left between the last service row and bare is the token check, the id's
+// validation, the response schema, the security and request-id headers, Drizzle and
+// Fastify's hooks; the in-process breakdown (breakdown.ts) prices those one by one.
+import type { HttpFigure } from './load.js'
+import { loadHttp } from './load.js'
+import type { RunningService } from './service-process.js'
+import { startService } from './service-process.js'
+import { inTurns, type Party } from './turns.js'
+
+export interface LayerFigure {
+  label: string
+  requestsPerSec: number
+  serviceUs: number
+  postgresUs: number
+  serviceSyscalls?: number
+}
+
+export async function benchLayers(options: {
+  production: RunningService
+  authEntry: string
+  authEnv: Record<string, string>
+  path: string
+  headers: Record<string, string>
+  bare: { entry: string; env: Record<string, string>; path: string }
+  logFile: string
+  connections: number
+  rounds: number
+  sliceSec: number
+}): Promise<LayerFigure[]> {
+  const started: RunningService[] = []
+  try {
+    const variant = async (name: string, env: Record<string, string>) => {
+      const service = await startService({
+        entry: options.authEntry,
+        name,
+        env: { ...options.authEnv, ...env },
+        logFile: options.logFile,
+      })
+      started.push(service)
+      return service
+    }
+    const rows = [
+      {
+        label: 'as in production',
+        service: options.production,
+        headers: options.headers,
+        path: options.path,
+      },
+      {
+        label: 'without the request log line (LOG_REQUESTS=none)',
+        service: await variant('auth (LOG_REQUESTS=none)', { LOG_REQUESTS: 'none' }),
+        headers: options.headers,
+        path: options.path,
+      },
+      {
+        label: 'without the log line and /metrics (METRICS_ENABLED=false too)',
+        service: await variant('auth (LOG_REQUESTS=none, METRICS_ENABLED=false)', {
+          LOG_REQUESTS: 'none',
+          METRICS_ENABLED: 'false',
+        }),
+        headers: options.headers,
+        path: options.path,
+      },
+    ]
+    const bare = await startService({
+      entry: options.bare.entry,
+      name: 'bare-fastify (layers)',
+      env: options.bare.env,
+      logFile: options.logFile,
+    })
+    started.push(bare)
+    const all = [
+      ...rows,
+      { label: 'bare Fastify + pg, same SQL, prepared', service: bare, headers: {}, path: options.bare.path },
+    ]
+    for (const row of all) {
+      await loadHttp({
+        url: `${row.service.baseUrl}${row.path}`,
+        headers: row.headers,
+        connections: options.connections,
+        durationSec: 2,
+      })
+    }
+    const parties: Party<HttpFigure>[] = all.map((row) => ({
+      pid: row.service.child.pid,
+      async slice(seconds) {
+        const figure = await loadHttp({
+          url: `${row.service.baseUrl}${row.path}`,
+          headers: row.headers,
+          connections: options.connections,
+          durationSec: seconds,
+        })
+        if (figure.non2xx + figure.errors > 0) {
+          throw new Error(`${row.label}: ${figure.non2xx} non-2xx, ${figure.errors} errors`)
+        }
+        return { units: figure.requests, detail: figure }
+      },
+    }))
+    const measured = await inTurns(parties, { rounds: options.rounds, sliceSec: options.sliceSec })
+    return all.map((row, i) => ({
+      label: row.label,
+      requestsPerSec: measured[i]!.perSec,
+      serviceUs: measured[i]!.cpu.serverUs,
+      postgresUs: measured[i]!.cpu.postgresUs,
+      ...(measured[i]!.cpu.serverSyscalls !== undefined
+        ? { serviceSyscalls: measured[i]!.cpu.serverSyscalls }
+        : {}),
+    }))
+  } finally {
+    for (const service of started) await service.stop()
+  }
+}
