@@ -144,6 +144,7 @@ format: $(INSTALLED) ## Rewrite files to the project's format
 	$(PNPM) biome check --write .
 
 bench: $(INSTALLED) ## Benchmarks (migrations, startup, HTTP, login rate limit), written to bench/results/
+	@scripts/ensure-test-tools.sh pgbouncer redis-server
 	@if [ -f bench/package.json ] && grep -q '"bench":' bench/package.json; then \
 	  $(call build_quietly,) && $(PNPM) --filter ./bench run bench; \
 	else echo "bench: no benchmarks yet (bench/ has no bench script)"; fi

@@ -6,20 +6,27 @@
 # Installs them with apt when missing and allowed (root on Debian); otherwise
 # says exactly what to install. kubectl (infra/k8s's tests render the manifests
 # with its kustomize) is only checked: Debian has no recent enough one.
+# Arguments name a subset (make bench: `pgbouncer redis-server`); then kubectl is
+# not checked either.
 set -euo pipefail
 
+wanted() { local tool; for tool in "${only[@]}"; do [ "$tool" = "$1" ] && return 0; done; return 1; }
+only=("$@")
+need() { [ ${#only[@]} -eq 0 ] || wanted "$1"; }
+
 missing=()
-[ -x /usr/bin/chromium ] || missing+=(chromium)
-command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+need chromium && { [ -x /usr/bin/chromium ] || missing+=(chromium); }
+need docker-compose && { command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose); }
 # By path: /usr/sbin is not on every user's PATH.
-[ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
-[ -x /usr/sbin/haproxy ] || missing+=(haproxy)
-[ -x /usr/bin/redis-server ] || missing+=(redis-server)
+need pgbouncer && { [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer); }
+need haproxy && { [ -x /usr/sbin/haproxy ] || missing+=(haproxy); }
+need redis-server && { [ -x /usr/bin/redis-server ] || missing+=(redis-server); }
 # kubectl with kustomize v5 (kubectl 1.27+) renders infra/k8s in its tests. No apt
 # install for it: Debian 12's kubernetes-client is 1.20, whose kustomize v2 rejects
 # these kustomizations.
 # Checked after the apt installs below, so that they happen either way.
 check_kubectl() {
+  [ ${#only[@]} -eq 0 ] || return 0
   local major
   major="$(kubectl version --client 2>/dev/null | sed -n 's/^Kustomize Version: v\([0-9]*\).*/\1/p')"
   if [ "${major:-0}" -lt 5 ]; then
