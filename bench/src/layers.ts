@@ -5,11 +5,10 @@
 // What is left between the last service row and bare is the token check, the id's
 // validation, the response schema, the security and request-id headers, Drizzle and
 // Fastify's hooks; the in-process breakdown (breakdown.ts) prices those one by one.
-import type { HttpFigure } from './load.js'
-import { loadHttp } from './load.js'
+import { httpParty, loadHttp } from './load.js'
 import type { RunningService } from './service-process.js'
 import { startService } from './service-process.js'
-import { inTurns, type Party } from './turns.js'
+import { inTurns } from './turns.js'
 
 export interface LayerFigure {
   label: string
@@ -85,21 +84,13 @@ export async function benchLayers(options: {
         durationSec: 2,
       })
     }
-    const parties: Party<HttpFigure>[] = all.map((row) => ({
-      pid: row.service.child.pid,
-      async slice(seconds) {
-        const figure = await loadHttp({
-          url: `${row.service.baseUrl}${row.path}`,
-          headers: row.headers,
-          connections: options.connections,
-          durationSec: seconds,
-        })
-        if (figure.non2xx + figure.errors > 0) {
-          throw new Error(`${row.label}: ${figure.non2xx} non-2xx, ${figure.errors} errors`)
-        }
-        return { units: figure.requests, detail: figure }
-      },
-    }))
+    const parties = all.map((row) =>
+      httpParty(
+        row.service.child.pid,
+        { url: `${row.service.baseUrl}${row.path}`, headers: row.headers, connections: options.connections },
+        { refuseFailures: row.label },
+      ),
+    )
     const measured = await inTurns(parties, { rounds: options.rounds, sliceSec: options.sliceSec })
     return all.map((row, i) => ({
       label: row.label,

@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process'
 import autocannon from 'autocannon'
 import pg from 'pg'
+import type { Party } from './turns.js'
 
 export interface HttpFigure {
   requestsPerSec: number
@@ -56,6 +57,31 @@ export async function loadHttp(options: {
     p99Ms: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors,
+  }
+}
+
+/**
+ * autocannon against one URL as a party of inTurns (turns.ts), one slice at a time.
+ * With `refuseFailures` (a name for the message), a slice with a non-2xx answer or an
+ * error ends the run: a reference must not be measured answering errors.
+ */
+export function httpParty(
+  pid: number | undefined,
+  load: { url: string; headers?: Record<string, string>; connections: number },
+  options: { otherPids?: number[]; refuseFailures?: string } = {},
+): Party<HttpFigure> {
+  return {
+    pid,
+    otherPids: options.otherPids ?? [],
+    async slice(seconds) {
+      const figure = await loadHttp({ ...load, durationSec: seconds })
+      if (options.refuseFailures && figure.non2xx + figure.errors > 0) {
+        throw new Error(
+          `${options.refuseFailures} answered ${figure.non2xx} non-2xx, ${figure.errors} errors`,
+        )
+      }
+      return { units: figure.requests, detail: figure }
+    },
   }
 }
 
