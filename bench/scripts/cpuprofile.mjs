@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// Reads a V8 CPU profile (BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" writes one per
+// process the bench starts) and prints where the time went: self time by package and by
+// function, with a service bundle's lines mapped back to their sources through its
+// .map file (node:module's SourceMap, no dependency). With the number of requests the
+// process answered, every figure is per request, so a service's profile and bare's can
+// be read side by side.
+//
+//   node bench/scripts/cpuprofile.mjs PROFILE [REQUESTS] [--functions N]
+import { readFileSync } from 'node:fs'
+import { SourceMap } from 'node:module'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { functions: { type: 'string', default: '40' } },
+})
+const [file, requestsArg] = positionals
+if (!file) {
+  console.error('usage: node bench/scripts/cpuprofile.mjs PROFILE [REQUESTS] [--functions N]')
+  process.exit(2)
+}
+const requests = Number(requestsArg ?? 0)
+const profile = JSON.parse(readFileSync(file, 'utf8'))
+
+const maps = new Map()
+/** A frame's place: its source (package@version, or a path in this repository) and line. */
+function placeOf(frame) {
+  const packageOf = (url) => url.replace(/.*node_modules\/\.pnpm\/([^/]+)\/.*/, '$1')
+  if (frame.url.startsWith('file://') && frame.url.endsWith('.js')) {
+    const path = fileURLToPath(frame.url)
+    if (!maps.has(path)) {
+      try {
+        maps.set(path, new SourceMap(JSON.parse(readFileSync(`${path}.map`, 'utf8'))))
+      } catch {
+        maps.set(path, undefined)
+      }
+    }
+    const entry = maps.get(path)?.findEntry(frame.lineNumber, frame.columnNumber)
+    if (entry?.originalSource) {
+      const source = packageOf(entry.originalSource).replace(
+        /^(\.\.\/)+|^file:\/\/.*?\/(?=(packages|services)\/)/,
+        '',
+      )
+      return { where: source.replace(/\/src\/.*$/, '/src'), at: `${source}:${entry.originalLine + 1}` }
+    }
+  }
+  if (!frame.url) return { where: `(${frame.functionName})`, at: '' }
+  const where = frame.url.startsWith('node:') ? 'node:*' : packageOf(frame.url)
+  return { where, at: `${packageOf(frame.url)}:${frame.lineNumber + 1}` }
+}
+
+const selfUs = new Map()
+profile.samples.forEach((id, i) => {
+  selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0))
+})
+const byPlace = new Map()
+const byFunction = new Map()
+let busyUs = 0
+for (const node of profile.nodes) {
+  const us = selfUs.get(node.id) ?? 0
+  if (us === 0 || node.callFrame.functionName === '(idle)') continue
+  busyUs += us
+  const { where, at } = placeOf(node.callFrame)
+  byPlace.set(where, (byPlace.get(where) ?? 0) + us)
+  const name = `${node.callFrame.functionName || '(anonymous)'} ${at}`
+  byFunction.set(name, (byFunction.get(name) ?? 0) + us)
+}
+
+const shown = (us) =>
+  requests > 0 ? `${(us / requests).toFixed(2)} µs/request` : `${(us / 1000).toFixed(1)} ms`
+const top = (map, count) =>
+  [...map]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(
+      ([name, us]) => `${shown(us).padStart(18)}  ${((100 * us) / busyUs).toFixed(1).padStart(5)} %  ${name}`,
+    )
+    .join('\n')
+console.log(`busy (not idle): ${shown(busyUs)}\n\nby package or source folder:\n${top(byPlace, 25)}`)
+console.log(`\nby function:\n${top(byFunction, Number(values.functions))}`)
