@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto'
 import { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify'
 import type { TrustProxy } from './config.js'
 import { turnBatchedStdout } from './log-stream.js'
+import { requestLineWriter } from './request-line.js'
 import { isUuid } from './uuid.js'
 
 // Where a secret could sit in what the services log: request headers, a user's
@@ -76,24 +77,14 @@ export function registerRequestLogging(app: FastifyInstance, mode: 'all' | 'erro
     done(null, payload)
   })
   if (mode === 'none') return
+  const writeLine = requestLineWriter(app.log)
   app.addHook('onResponse', (request, reply, done) => {
     const status = reply.statusCode
     // Probes (/healthz, /readyz) would drown the log; they opt out per route.
     const quiet =
       (request.routeOptions.config as { requestLog?: boolean }).requestLog === false ||
       (mode === 'errors' && status < 400)
-    if (!quiet) {
-      const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info'
-      request.log[level](
-        {
-          method: request.method,
-          url: request.url,
-          statusCode: status,
-          ms: Math.round(reply.elapsedTime * 10) / 10,
-        },
-        'request',
-      )
-    }
+    if (!quiet) writeLine(request, reply, status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info')
     done()
   })
 }
