@@ -54,6 +54,7 @@ export async function runService<C extends ServiceConfig>(
   })
 
   await app.listen({ port: config.port, host: config.host })
+  app.warmDatabase()
   try {
     if (config.migrateOnStart) {
       const result = await migrate({

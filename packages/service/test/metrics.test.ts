@@ -10,6 +10,7 @@ import { migrate } from '@app/migrations'
 import { writeMigrationsFolder } from '@app/migrations/testing'
 import { parseMetrics, sampleValue } from '@app/testkit'
 import { sql } from 'drizzle-orm'
+import pg from 'pg'
 import { Type } from 'typebox'
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
 import { createServiceApp, loadEnv, type ServiceConfig, serviceEnv, toServiceConfig } from '../src/index.js'
@@ -121,6 +122,39 @@ describe('/metrics', () => {
       metrics.samples.filter((s) => s.name === 'http_requests_total').map((s) => s.labels.route),
     )
     expect([...routes]).toEqual(['unmatched'])
+  })
+
+  test('warmDatabase() opens, in the background, the two connections the first readiness probe uses', async () => {
+    const app = await buildApp()
+    const observer = new pg.Client({ connectionString: database.url })
+    await observer.connect()
+    // The app's connections opened since `since` (other tests' apps have theirs, named the same).
+    const since = (await observer.query('SELECT now() AS t')).rows[0].t as Date
+    const connections = async () =>
+      Number(
+        (
+          await observer.query(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'demo' AND backend_start >= $1",
+            [since],
+          )
+        ).rows[0].n,
+      )
+    try {
+      expect(await connections()).toBe(0)
+      app.warmDatabase()
+      let open = 0
+      for (let i = 0; i < 200 && open < 2; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10))
+        open = await connections()
+      }
+      expect(open).toBe(2)
+      app.lifecycle.markReady()
+      expect((await app.inject('/readyz')).statusCode).toBe(200)
+      // The probe's two checks ran on those two: no third connection.
+      expect(await connections()).toBe(2)
+    } finally {
+      await observer.end()
+    }
   })
 
   test('the pool gauges are read at scrape time: in use, waiting, idle; a busy pool does not hold the scrape up', async () => {
