@@ -89,7 +89,7 @@ export async function benchHttp(
   adminUrl: string,
   services: ServiceInfo[],
   logFile: string,
-  options: { connections?: number; durationSec?: number; rows?: string[] } = {},
+  options: { connections?: number; durationSec?: number; rows?: string[]; layersRate?: number } = {},
 ) {
   // --rows auth,pgbouncer: only the rows whose label contains one of these (case-insensitive).
   const wanted = (label: string) =>
@@ -364,6 +364,7 @@ export async function benchHttp(
             connections,
             rounds: ROUNDS,
             sliceSec,
+            rate: options.layersRate,
           })
         : undefined
 
@@ -418,7 +419,18 @@ export async function benchHttp(
     const pgbenchTps = wanted('pgbench')
       ? pgbenchSelectOnly(database.url, connections, durationSec)
       : undefined
-    return { connections, durationSec, figures, pgbenchTps, metrics, pooler, write, login, layers }
+    return {
+      connections,
+      durationSec,
+      figures,
+      pgbenchTps,
+      metrics,
+      pooler,
+      write,
+      login,
+      layers,
+      layersRate: options.layersRate,
+    }
   } finally {
     for (const service of running) await service.stop()
     await database.drop()

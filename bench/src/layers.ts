@@ -5,6 +5,10 @@
 // What is left between the last service row and bare is the token check, the id's
 // validation, the response schema, the security and request-id headers, Drizzle and
 // Fastify's hooks; the in-process breakdown (breakdown.ts) prices those one by one.
+// With `rate` (`--rate`), every row is loaded at that fixed rate instead of as fast as it
+// answers: at saturation a request's CPU depends on how many requests each wake-up finds,
+// which differs between a faster and a slower process; at one rate every process sees the
+// same arrivals, and what differs between rows is the code path.
 import { httpParty, loadHttp } from './load.js'
 import type { RunningService } from './service-process.js'
 import { startService } from './service-process.js'
@@ -29,6 +33,7 @@ export async function benchLayers(options: {
   connections: number
   rounds: number
   sliceSec: number
+  rate?: number
 }): Promise<LayerFigure[]> {
   const started: RunningService[] = []
   try {
@@ -82,12 +87,18 @@ export async function benchLayers(options: {
         headers: row.headers,
         connections: options.connections,
         durationSec: 2,
+        overallRate: options.rate,
       })
     }
     const parties = all.map((row) =>
       httpParty(
         row.service.child.pid,
-        { url: `${row.service.baseUrl}${row.path}`, headers: row.headers, connections: options.connections },
+        {
+          url: `${row.service.baseUrl}${row.path}`,
+          headers: row.headers,
+          connections: options.connections,
+          overallRate: options.rate,
+        },
         { refuseFailures: row.label },
       ),
     )

@@ -20,6 +20,8 @@ export async function loadHttp(options: {
   headers?: Record<string, string>
   connections: number
   durationSec: number
+  /** Requests per second over all connections (autocannon's overallRate); as fast as it answers when absent. */
+  overallRate?: number
   method?: 'GET' | 'POST'
   body?: string
   /** Called before each request: what differs per request (a new Idempotency-Key, a body). */
@@ -34,6 +36,7 @@ export async function loadHttp(options: {
     ...(options.body !== undefined ? { body: options.body } : {}),
     connections: options.connections,
     duration: options.durationSec,
+    ...(options.overallRate ? { overallRate: options.overallRate } : {}),
     ...(perRequest
       ? {
           requests: [
@@ -67,7 +70,7 @@ export async function loadHttp(options: {
  */
 export function httpParty(
   pid: number | undefined,
-  load: { url: string; headers?: Record<string, string>; connections: number },
+  load: { url: string; headers?: Record<string, string>; connections: number; overallRate?: number },
   options: { otherPids?: number[]; refuseFailures?: string } = {},
 ): Party<HttpFigure> {
   return {

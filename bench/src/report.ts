@@ -116,6 +116,7 @@ export function renderReport(report: Record<string, unknown>): string {
         write?: WriteFigure
         login?: LoginFigure
         layers?: LayerFigure[]
+        layersRate?: number
       }
     | undefined
   if (http) {
@@ -227,7 +228,7 @@ export function renderReport(report: Record<string, unknown>): string {
         ]),
       ),
     )
-    if (http.layers) parts.push(...renderLayers(http.layers, http.durationSec))
+    if (http.layers) parts.push(...renderLayers(http.layers, http.durationSec, http.layersRate))
     if (http.write || http.login) parts.push(...renderWrites(http.write, http.login))
     if (http.metrics) parts.push(...renderMetricsCost(http.metrics, http.connections))
     parts.push('### Memory: RSS per service (target ≤ 100 MB idle, ≤ 150 MB under load)')
@@ -388,10 +389,11 @@ function renderRateLimit(figures: RateLimitFigures): string[] {
   return parts
 }
 
-function renderLayers(layers: LayerFigure[], durationSec: number): string[] {
+function renderLayers(layers: LayerFigure[], durationSec: number, rate?: number): string[] {
   const bare = layers.at(-1)!
+  const load = rate ? `at ${rate} req/s (autocannon's overallRate)` : 'as fast as each answers'
   return [
-    `#### What the service adds to a DB read, layer by layer: auth's GET /auth/users/{id}, the same 50 connections, in turns (${durationSec} s each in all)`,
+    `#### What the service adds to a DB read, layer by layer: auth's GET /auth/users/{id}, the same 50 connections ${load}, in turns (${durationSec} s each in all)`,
     tableOf(
       [
         'auth',
@@ -406,7 +408,8 @@ function renderLayers(layers: LayerFigure[], durationSec: number): string[] {
       layers.map((layer, i) => [
         layer.label,
         layer.requestsPerSec,
-        ratio(layer.requestsPerSec, bare.requestsPerSec),
+        // At a fixed rate every row asks the same: a ratio would only show autocannon's overshoot.
+        rate ? '-' : ratio(layer.requestsPerSec, bare.requestsPerSec),
         layer.serviceUs,
         i < layers.length - 1 ? layer.serviceUs - layers[i + 1]!.serviceUs : '-',
         layer === bare ? '-' : layer.serviceUs - bare.serviceUs,

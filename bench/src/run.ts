@@ -3,7 +3,8 @@
 // A full run also rewrites bench/README.md's results section. `pnpm bench --only
 // migrations,startup` runs a subset (of migrations, startup, http, breakdown, rate-limit) and
 // `--duration 3` shortens the loads, `--rows users,pgbouncer` runs only the HTTP rows
-// whose label contains one of these (none of the three touches bench/README.md). BENCH_DATABASE_URL measures another server;
+// whose label contains one of these, `--rate 2000` loads the layers table at that fixed rate
+// (none of the four touches bench/README.md). BENCH_DATABASE_URL measures another server;
 // BENCH_NODE_ARGS="--cpu-prof" profiles the services.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -20,7 +21,12 @@ import { renderReport } from './report.js'
 import { benchStartup } from './startup.js'
 
 const { values } = parseArgs({
-  options: { only: { type: 'string' }, duration: { type: 'string' }, rows: { type: 'string' } },
+  options: {
+    only: { type: 'string' },
+    duration: { type: 'string' },
+    rows: { type: 'string' },
+    rate: { type: 'string' },
+  },
 })
 const only = values.only ? new Set(values.only.split(',')) : undefined
 const wanted = (section: string) => !only || only.has(section)
@@ -55,6 +61,8 @@ try {
     report.http = await benchHttp(server.adminUrl, services, logFile, {
       durationSec: values.duration ? Number(values.duration) : 10,
       rows: values.rows?.split(','),
+      // --rate 2000: the layers table at that fixed rate (layers.ts says why).
+      ...(values.rate ? { layersRate: Number(values.rate) } : {}),
     })
   }
   if (wanted('breakdown')) {
@@ -77,7 +85,7 @@ writeFileSync(path.join(resultsDir, 'latest.md'), markdown)
 console.log(markdown)
 
 // A full run (every section, full duration) is what bench/README.md shows.
-if (!only && !values.duration && !values.rows) {
+if (!only && !values.duration && !values.rows && !values.rate) {
   const readme = fileURLToPath(new URL('../README.md', import.meta.url))
   const text = readFileSync(readme, 'utf8')
   const start = '<!-- bench:start -->'
