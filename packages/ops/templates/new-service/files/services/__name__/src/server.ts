@@ -4,4 +4,6 @@ import { buildApp } from './app.js'
 import { loadConfig } from './config.js'
 import { migrations } from './db/migrations.js'
 
-await runService({ name: '__name__', loadConfig, buildApp: (config) => buildApp(config), migrations })
+// Not awaited: the bundle is a CommonJS file (for its code cache, see @app/service's
+// code-cache.ts), where a top-level await cannot be. A failure still ends the process.
+void runService({ name: '__name__', loadConfig, buildApp: (config) => buildApp(config), migrations })
