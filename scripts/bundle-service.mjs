@@ -14,7 +14,7 @@
 // So a service's package.json lists as `dependencies` only those externals (what
 // `pnpm deploy --prod` puts in its image); everything bundled is a devDependency.
 import { spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -59,6 +59,7 @@ const common = {
   external,
   plugins: [pgSkipsCloudflareProbe],
   legalComments: 'linked',
+  charset: 'ascii',
   logLevel: 'warning',
 }
 
@@ -97,6 +98,27 @@ function trainCodeCache(bundleFile) {
   }
 }
 
+// esbuild writes strings, regular expressions and names in ASCII (charset: 'ascii')
+// but copies comments as they are, and one non-ASCII character (an em dash in pg's
+// comments) makes the whole source a two-byte string: auth idled at 99 MB of RSS
+// against 80 with the same bundle in ASCII. Each becomes '?' (one UTF-16 unit for
+// one, so the source map still fits),
+// but only when every one is on a comment line; otherwise the file stays as it is.
+function asciiComments(file) {
+  const source = readFileSync(file, 'utf8')
+  const nonAscii = /[\u0080-\uffff]/
+  const lines = source.split('\n').filter((line) => nonAscii.test(line))
+  if (lines.length === 0) return
+  const outside = lines.find((line) => !/^\s*(\/\/|\/?\*)/.test(line))
+  if (outside) {
+    console.warn(
+      `${file}: kept as UTF-8 (a non-ASCII character outside a comment: ${outside.trim().slice(0, 80)})`,
+    )
+    return
+  }
+  writeFileSync(file, source.replace(/[\u0080-\uffff]/g, '?'))
+}
+
 rmSync(outdir, { recursive: true, force: true })
 await build({
   ...common,
@@ -108,6 +130,7 @@ await build({
   define: { 'import.meta.url': '__bundleImportMetaUrl' },
   banner: { js: "const __bundleImportMetaUrl = require('node:url').pathToFileURL(__filename).href" },
 })
+asciiComments(path.join(outdir, 'server.cjs'))
 await build({
   ...common,
   entryPoints: { migrate: path.join(serviceDir, 'src', 'migrate.ts') },
