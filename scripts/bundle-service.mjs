@@ -102,8 +102,8 @@ function trainCodeCache(bundleFile) {
 // but copies comments as they are, and one non-ASCII character (an em dash in pg's
 // comments) makes the whole source a two-byte string: auth idled at 99 MB of RSS
 // against 80 with the same bundle in ASCII. Each becomes '?' (one UTF-16 unit for
-// one, so the source map still fits),
-// but only when every one is on a comment line; otherwise the file stays as it is.
+// one, so the source map still fits), but only when every one is on a comment line;
+// otherwise the file stays as it is.
 function asciiComments(file) {
   const source = readFileSync(file, 'utf8')
   const nonAscii = /[\u0080-\uffff]/
