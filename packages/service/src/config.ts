@@ -1,9 +1,15 @@
 // Configuration comes from the environment, validated once at startup against a
 // TypeBox schema. Every problem is reported with the variable's name and what was
 // expected, and the process never starts half-configured.
+//
+// Validated by TypeBox's own checker (typebox/value), which walks the schema, rather
+// than by Ajv, which first generates and compiles a validator: for a check that runs
+// once, the compile was all the cost, about a quarter of a service's start (32 ms on
+// a quick machine, 100 on a slow one; bench/README.md, issue 16's fifth pass). The
+// messages are the same JSON Schema ones ("must be integer", "must match pattern").
 import { redactUrl } from '@app/db'
-import { type Static, type TObject, type TProperties, Type } from 'typebox'
-import { makeAjv } from './validation.js'
+import { type Static, type TObject, type TProperties, type TSchema, Type } from 'typebox'
+import { Value } from 'typebox/value'
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -11,8 +17,6 @@ export class ConfigError extends Error {
     this.name = 'ConfigError'
   }
 }
-
-const ajv = makeAjv({ allErrors: true, coerceTypes: true })
 
 /** Variables that services no longer read, with what replaced them: set, they stop startup. */
 const RETIRED: Record<string, string> = {
@@ -23,26 +27,41 @@ const RETIRED: Record<string, string> = {
 /** Reads the schema's variables (and only those) from `env`; empty strings count as unset. */
 export function loadEnv<T extends TObject>(schema: T, env: Record<string, string | undefined>): Static<T> {
   const input: Record<string, unknown> = {}
-  for (const name of Object.keys(schema.properties)) {
+  for (const [name, property] of Object.entries(schema.properties)) {
     const value = env[name]
-    if (value !== undefined && value !== '') input[name] = value
+    if (value !== undefined && value !== '') input[name] = coerce(property, value)
   }
   const retired = Object.entries(RETIRED)
     .filter(([name]) => env[name] !== undefined && env[name] !== '')
     .map(([name, why]) => `${name} ${why}`)
-  const validate = ajv.compile(schema)
-  if (!validate(input) || retired.length > 0) {
-    const problems = (validate.errors ?? []).map((issue) => {
+  const values = Value.Default(schema, input)
+  if (!Value.Check(schema, values) || retired.length > 0) {
+    const problems = Value.Errors(schema, values).flatMap((issue) => {
       if (issue.keyword === 'required') {
-        const name = String(issue.params.missingProperty)
-        return `${name} is required${describe(schema.properties[name])}`
+        const missing = (issue.params as { requiredProperties: string[] }).requiredProperties
+        return missing.map((name) => `${name} is required${describe(schema.properties[name])}`)
       }
       const name = issue.instancePath.replace(/^\//, '')
-      return `${name} ${issue.message} (got ${shown(name, env[name])})${describe(schema.properties[name])}`
+      return [`${name} ${issue.message} (got ${shown(name, env[name])})${describe(schema.properties[name])}`]
     })
     throw new ConfigError([...problems, ...retired])
   }
-  return input as Static<T>
+  return values as Static<T>
+}
+
+/**
+ * A variable's text as the type its schema declares, as Ajv's coerceTypes does it:
+ * a number only from text that is wholly one ("5.5" stays text for an integer, and
+ * fails as "must be integer"; TypeBox's own Value.Convert would truncate it to 5), a
+ * boolean only from "true" or "false". Anything else stays text for the check to name.
+ */
+function coerce(property: TSchema, value: string): unknown {
+  const type = (property as { type?: unknown }).type
+  if ((type === 'integer' || type === 'number') && value.trim() !== '' && Number.isFinite(Number(value))) {
+    return Number(value)
+  }
+  if (type === 'boolean' && (value === 'true' || value === 'false')) return value === 'true'
+  return value
 }
 
 /**

@@ -16,6 +16,7 @@ import { lifecyclePlugin } from './lifecycle.js'
 import { baseServerOptions, loggerOptions, registerRequestLogging } from './logging.js'
 import { metricsPlugin } from './metrics.js'
 import { registerSecurityHeaders } from './security-headers.js'
+import { sharedSerializerFactory } from './serialization.js'
 import { createValidatorCompiler } from './validation.js'
 
 export interface ServiceAppOptions {
@@ -37,6 +38,7 @@ export async function createServiceApp(options: ServiceAppOptions) {
       logger: options.logger ?? loggerOptions({ level: config.logLevel, name: options.name }),
     }),
     ...slowClientLimits(config.httpTimeouts ?? DEFAULT_HTTP_TIMEOUTS),
+    schemaController: { compilersFactory: { buildSerializer: sharedSerializerFactory } },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.setValidatorCompiler(createValidatorCompiler())

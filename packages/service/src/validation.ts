@@ -24,7 +24,19 @@ export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
   const coercing = makeAjv({ coerceTypes: 'array', removeAdditional: false })
   addFormats(strict)
   addFormats(coercing)
-  return ({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema as object)
+  // Ajv keeps what it compiled by schema object; routes build equal schemas as objects
+  // of their own (every `{ id: uuid }` of params), so here they are shared by content.
+  const compiled = new Map<string, ReturnType<Ajv['compile']>>()
+  return ({ schema, httpPart }) => {
+    const ajv = httpPart === 'body' ? strict : coercing
+    const key = `${ajv === strict ? 'strict' : 'coercing'} ${JSON.stringify(schema)}`
+    let validate = compiled.get(key)
+    if (validate === undefined) {
+      validate = ajv.compile(schema as object)
+      compiled.set(key, validate)
+    }
+    return validate
+  }
 }
 
 /**

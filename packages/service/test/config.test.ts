@@ -33,6 +33,25 @@ describe('loadEnv', () => {
     expect(message).toContain('LOG_LEVEL')
     expect(message).not.toContain('EXTRA_SECONDS')
   })
+
+  test('takes a number or boolean only from text that is wholly one, never rounding it', () => {
+    const base = { DATABASE_URL: 'postgres://a@h/d' }
+    expect(loadEnv(schema, { ...base, PORT: ' 6000 ', MIGRATE_ON_START: 'false' })).toMatchObject({
+      PORT: 6000,
+      MIGRATE_ON_START: false,
+    })
+    for (const [name, value, expected] of [
+      ['DB_POOL_MAX', '5.5', 'must be integer'],
+      ['DB_POOL_MAX', '5 connections', 'must be integer'],
+      ['DB_POOL_MAX', 'Infinity', 'must be integer'],
+      ['MIGRATE_ON_START', '1', 'must be boolean'],
+      ['MIGRATE_ON_START', 'TRUE', 'must be boolean'],
+    ]) {
+      expect(() => loadEnv(schema, { ...base, [name!]: value }), `${name}=${value}`).toThrow(
+        `${name} ${expected} (got ${JSON.stringify(value)})`,
+      )
+    }
+  })
 })
 
 describe('TRUST_PROXY', () => {
