@@ -2,7 +2,9 @@
 // Bundles a service (run from its folder) with esbuild:
 // - dist/server.cjs: the service, one CommonJS file, and dist/server.cjs.cache, V8's
 //   code cache of what a training start of it compiled (@app/service's code-cache.ts
-//   says why: about 140 of auth's 470 ms to ready);
+//   says why: about 140 of auth's 470 ms to ready), and dist/server.cjs.schemas.json,
+//   the code that start generated for the routes' validators and serializers
+//   (@app/service's schema-code.ts);
 // - dist/server.js: what `node dist/server.js` runs, a few lines that run server.cjs
 //   through that cache (@app/service's bundle-entry.ts);
 // - dist/migrate.js: its one-shot migration entry, for a pre-deploy job (an ES module:

@@ -41,8 +41,15 @@ export type CodeCacheStatus = 'used' | 'used-compile-only' | 'absent' | 'stale' 
 
 export interface CodeCacheReport {
   status: CodeCacheStatus
-  /** Training mode only: writes the cache of what has been compiled so far. */
+  /** Training mode only: writes the cache of what has been compiled so far, and the schema code recorded. */
   finishTraining?: () => void
+  /**
+   * The route schemas' generated code the build made from this very bundle, by key
+   * (schema-code.ts); absent when there is none or it was made from another bundle.
+   */
+  schemaSources?: Record<string, string>
+  /** Training mode only: keeps a generated validator's or serializer's source for the build. */
+  recordSchemaSource?: (key: string, source: string) => void
 }
 
 /** The variable that starts a bundle in training mode (set by scripts/bundle-service.mjs). */
@@ -57,6 +64,11 @@ const REPORT = Symbol.for('@app/service.codeCache')
 
 export function cacheFileOf(bundleFile: string): string {
   return `${bundleFile}.cache`
+}
+
+/** The route schemas' generated code (JSON: the bundle's SHA-256 in hex, the sources by key). */
+export function schemaCodeFileOf(bundleFile: string): string {
+  return `${bundleFile}.schemas.json`
 }
 
 function sha256(bytes: Buffer): Buffer {
@@ -77,38 +89,56 @@ function compile(bundleFile: string, bytes: Buffer, cachedData?: Buffer): vm.Scr
   })
 }
 
-function writeCache(bundleFile: string, bytes: Buffer, script: vm.Script, kind: number): number {
-  const data = Buffer.concat([sha256(bytes), Buffer.of(kind), script.createCachedData()])
-  // Written whole or not at all: a half-written cache must not meet a new bundle.
-  const target = cacheFileOf(bundleFile)
+function writeCache(bundleFile: string, digest: Buffer, script: vm.Script, kind: number): number {
+  const data = Buffer.concat([digest, Buffer.of(kind), script.createCachedData()])
+  writeWhole(cacheFileOf(bundleFile), data)
+  return data.length
+}
+
+// Written whole or not at all: a half-written file must not meet a new bundle.
+function writeWhole(target: string, data: Buffer | string): void {
   writeFileSync(`${target}.tmp`, data)
   renameSync(`${target}.tmp`, target)
-  return data.length
+}
+
+function writeSchemaCode(bundleFile: string, digest: Buffer, sources: Record<string, string>): void {
+  writeWhole(schemaCodeFileOf(bundleFile), JSON.stringify({ bundleSha256: digest.toString('hex'), sources }))
+}
+
+function readSchemaCode(bundleFile: string, digest: Buffer): Record<string, string> | undefined {
+  try {
+    const file = JSON.parse(readFileSync(schemaCodeFileOf(bundleFile), 'utf8')) as {
+      bundleSha256?: unknown
+      sources?: Record<string, string>
+    }
+    return file.bundleSha256 === digest.toString('hex') ? file.sources : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /** Build time, when the training start failed: a cache of the bundle's compile alone (not run). */
 export function writeCompileOnlyCache(bundleFile: string): { bytes: number } {
   const bytes = readFileSync(bundleFile)
-  return { bytes: writeCache(bundleFile, bytes, compile(bundleFile, bytes), COMPILE_ONLY) }
+  return { bytes: writeCache(bundleFile, sha256(bytes), compile(bundleFile, bytes), COMPILE_ONLY) }
 }
 
 /** How the cache beside a bundle was taken, if it matches the bundle (for the build's own check). */
 export function readCacheKind(bundleFile: string): 'trained' | 'compile-only' | undefined {
-  const cache = readCache(bundleFile, readFileSync(bundleFile))
+  const cache = readCache(bundleFile, sha256(readFileSync(bundleFile)))
   if (cache.status === 'used') return 'trained'
   if (cache.status === 'used-compile-only') return 'compile-only'
   return undefined
 }
 
-function readCache(bundleFile: string, bytes: Buffer): { status: CodeCacheStatus; cachedData?: Buffer } {
+function readCache(bundleFile: string, digest: Buffer): { status: CodeCacheStatus; cachedData?: Buffer } {
   let data: Buffer
   try {
     data = readFileSync(cacheFileOf(bundleFile))
   } catch {
     return { status: 'absent' }
   }
-  if (data.length <= HEADER_BYTES || !data.subarray(0, HASH_BYTES).equals(sha256(bytes)))
-    return { status: 'stale' }
+  if (data.length <= HEADER_BYTES || !data.subarray(0, HASH_BYTES).equals(digest)) return { status: 'stale' }
   const kind = data[HASH_BYTES]
   return { status: kind === TRAINED ? 'used' : 'used-compile-only', cachedData: data.subarray(HEADER_BYTES) }
 }
@@ -124,11 +154,26 @@ export function runBundle(
 ): unknown {
   const bytes = readFileSync(bundleFile)
   const training = env[TRAINING_VARIABLE] === '1'
-  const cache: ReturnType<typeof readCache> = training ? { status: 'training' } : readCache(bundleFile, bytes)
+  const digest = sha256(bytes)
+  const cache: ReturnType<typeof readCache> = training
+    ? { status: 'training' }
+    : readCache(bundleFile, digest)
   const script = compile(bundleFile, bytes, cache.cachedData)
   const status: CodeCacheStatus = cache.cachedData && script.cachedDataRejected ? 'rejected' : cache.status
   const report: CodeCacheReport = { status }
-  if (training) report.finishTraining = () => void writeCache(bundleFile, bytes, script, TRAINED)
+  if (training) {
+    const sources: Record<string, string> = {}
+    report.recordSchemaSource = (key, source) => {
+      sources[key] = source
+    }
+    report.finishTraining = () => {
+      writeSchemaCode(bundleFile, digest, sources)
+      writeCache(bundleFile, digest, script, TRAINED)
+    }
+  } else {
+    const sources = readSchemaCode(bundleFile, digest)
+    if (sources) report.schemaSources = sources
+  }
   ;(globalThis as Record<symbol, unknown>)[REPORT] = report
 
   const bundle = new Module(bundleFile)

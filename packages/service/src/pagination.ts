@@ -3,6 +3,7 @@
 // offsets, and cheap on large tables.
 import { type Static, type TSchema, Type } from 'typebox'
 import { kitErrors } from './error-codes.js'
+import { Nullable } from './schemas.js'
 import { isUuid } from './uuid.js'
 
 // `limit` is optional to callers (OpenAPI must not mark it required, or generated
@@ -25,7 +26,7 @@ export type PageQuery = Static<typeof PageQuery>
 export function Page<T extends TSchema>(item: T) {
   return Type.Object({
     items: Type.Array(item),
-    nextCursor: Type.Union([Type.String(), Type.Null()], {
+    nextCursor: Nullable(Type.String(), {
       description: 'Pass as `cursor` for the next page; null on the last page',
     }),
   })

@@ -10,6 +10,8 @@
 // schema alone (and the app's shared schemas, the same for all), so two equal schemas
 // can share one.
 import { type SerializerFactory, SerializerSelector } from '@fastify/fast-json-stringify-compiler'
+import fastJsonStringify, { type Options } from 'fast-json-stringify'
+import { recordingSchemaCode, withSchemaCode } from './schema-code.js'
 
 type Serializer = ReturnType<ReturnType<SerializerFactory>>
 
@@ -18,30 +20,54 @@ type Serializer = ReturnType<ReturnType<SerializerFactory>>
 // (Swagger's, the docs', each service plugin's), and the error bodies recur in all.
 const byFactoryInput = new Map<string, Map<string, Serializer>>()
 
-/** Fastify's default serializer factory, with its serializers shared between equal schemas. */
+/**
+ * Fastify's default serializer factory, with its serializers shared between equal
+ * schemas, and loaded from the build's generated code where it has them (schema-code.ts).
+ */
 export const sharedSerializerFactory: SerializerFactory = (externalSchemas, options) => {
   const build = SerializerSelector()(externalSchemas, options)
-  const cache = sharedCache(externalSchemas, options)
+  const shared = sharedCache(externalSchemas, options)
+  const cache = shared?.cache ?? new Map<string, Serializer>()
+  const recording = recordingSchemaCode()
   return (route) => {
     // The schemas are plain JSON (TypeBox's markers are symbols, which JSON leaves out).
     const key = JSON.stringify(route.schema)
     let serializer = cache.get(key)
     if (serializer === undefined) {
-      serializer = build(route)
+      // A schema with an $id is built as Fastify builds it (its compiler drops the
+      // shared schema of that $id first); so is any whose factory input is not JSON.
+      const generate = () => ({
+        built: build(route),
+        source:
+          recording && !(route.schema as { $id?: unknown }).$id
+            ? (fastJsonStringify(route.schema as object, {
+                ...(options as Options),
+                schema: externalSchemas as Options['schema'],
+                mode: 'standalone',
+              }) as unknown as string)
+            : undefined,
+      })
+      serializer =
+        shared && !(route.schema as { $id?: unknown }).$id
+          ? withSchemaCode(`serializer ${shared.key} ${key}`, generate)
+          : generate().built
       cache.set(key, serializer)
     }
     return serializer
   }
 }
 
-function sharedCache(externalSchemas: unknown, options: unknown): Map<string, Serializer> {
+function sharedCache(
+  externalSchemas: unknown,
+  options: unknown,
+): { key: string; cache: Map<string, Serializer> } | undefined {
   // Options holding a function (none in the services) get a cache of their own: JSON
   // would drop the function, and two different ones would look the same.
   if (
     options !== undefined &&
     Object.values(options as object).some((value) => typeof value === 'function')
   ) {
-    return new Map()
+    return undefined
   }
   const key = `${JSON.stringify(externalSchemas ?? {})} ${JSON.stringify(options ?? {})}`
   let cache = byFactoryInput.get(key)
@@ -49,5 +75,5 @@ function sharedCache(externalSchemas: unknown, options: unknown): Map<string, Se
     cache = new Map()
     byFactoryInput.set(key, cache)
   }
-  return cache
+  return { key, cache }
 }

@@ -3,11 +3,15 @@
 // ("12" is not a price, `true` is not 1), and unknown body fields are rejected
 // rather than silently dropped.
 import { Ajv, type Options } from 'ajv'
+import standaloneModule from 'ajv/dist/standalone/index.js'
 import addFormatsModule from 'ajv-formats'
 import type { FastifySchemaCompiler } from 'fastify'
+import { recordingSchemaCode, withSchemaCode } from './schema-code.js'
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default
+// So does Ajv's standalone module, whose module.exports is also its .default.
+const standaloneCode = standaloneModule.default
 
 /**
  * Ajv as every instance here uses it. `validateSchema: false`: checking each schema
@@ -20,8 +24,11 @@ export function makeAjv(options: Options): Ajv {
 }
 
 export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
-  const strict = makeAjv({ coerceTypes: false, removeAdditional: false })
-  const coercing = makeAjv({ coerceTypes: 'array', removeAdditional: false })
+  // The build's training start keeps each validator's source (schema-code.ts).
+  const recording = recordingSchemaCode()
+  const source = recording ? { code: { source: true } } : {}
+  const strict = makeAjv({ coerceTypes: false, removeAdditional: false, ...source })
+  const coercing = makeAjv({ coerceTypes: 'array', removeAdditional: false, ...source })
   addFormats(strict)
   addFormats(coercing)
   // Ajv keeps what it compiled by schema object; routes build equal schemas as objects
@@ -29,10 +36,13 @@ export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
   const compiled = new Map<string, ReturnType<Ajv['compile']>>()
   return ({ schema, httpPart }) => {
     const ajv = httpPart === 'body' ? strict : coercing
-    const key = `${ajv === strict ? 'strict' : 'coercing'} ${JSON.stringify(schema)}`
+    const key = `validator ${ajv === strict ? 'strict' : 'coercing'} ${JSON.stringify(schema)}`
     let validate = compiled.get(key)
     if (validate === undefined) {
-      validate = ajv.compile(schema as object)
+      validate = withSchemaCode(key, () => {
+        const built = ajv.compile(schema as object)
+        return { built, source: recording ? standaloneCode(ajv, built) : undefined }
+      })
       compiled.set(key, validate)
     }
     return validate

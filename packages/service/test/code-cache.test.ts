@@ -109,3 +109,17 @@ test('a cache cut short is stale, not read past its end', () => {
   expect(runBundle(bundle, {})).toEqual(expected('first'))
   expect(codeCacheReport()?.status).toBe('stale')
 })
+
+test("the schema code a training start records is handed to starts of that very bundle, and to no other's", () => {
+  runBundle(bundle, { [TRAINING_VARIABLE]: '1' })
+  const source = 'module.exports = function validate() { return true }'
+  codeCacheReport()?.recordSchemaSource?.('validator strict {"type":"object"}', source)
+  codeCacheReport()?.finishTraining?.()
+  runBundle(bundle, {})
+  expect(codeCacheReport()?.schemaSources).toEqual({ 'validator strict {"type":"object"}': source })
+  expect(codeCacheReport()?.recordSchemaSource).toBeUndefined()
+
+  writeBundle('other')
+  runBundle(bundle, {})
+  expect(codeCacheReport()?.schemaSources).toBeUndefined()
+})

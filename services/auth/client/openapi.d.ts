@@ -217,6 +217,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** @enum {string} */
                         status: "ready" | "starting" | "stopping" | "unavailable";
                         checks: {
                             [key: string]: "ok" | "failing";
@@ -231,6 +232,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** @enum {string} */
                         status: "ready" | "starting" | "stopping" | "unavailable";
                         checks: {
                             [key: string]: "ok" | "failing";

@@ -56,6 +56,34 @@ test('started from the code cache its build trained (the ready line says so)', a
     .toMatchObject({ codeCache: 'used' })
 })
 
+// @app/service's schema-code.ts: the validators and serializers this process runs
+// are the ones its build generated, and they answer as generated ones do (the
+// in-process tests run generated ones).
+test("its route validators and serializers are its build's generated code, and they validate and answer", async () => {
+  const ready = service.logEntries().find((entry) => String(entry.msg).startsWith('auth: ready on'))
+  expect(ready?.schemaCode).toMatchObject({ generated: 0 })
+  expect((ready?.schemaCode as { loaded: number }).loaded).toBeGreaterThan(0)
+
+  const post = (body: unknown) =>
+    fetch(`${baseUrl}/auth/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
+  const invalid = await post(newUser({ email: 'not-an-email' }))
+  expect(invalid.status).toBe(422)
+  const problem = (await invalid.json()) as { code: string; message: string }
+  expect(problem.code).toBe('VALIDATION_FAILED')
+  expect(problem.message).toContain('email')
+  const user = newUser()
+  const created = await post(user)
+  expect(created.status).toBe(201)
+  // The response schema's fields, and nothing else of the row (no password hash).
+  expect(Object.keys((await created.json()) as object).sort()).toEqual(
+    ['createdAt', 'email', 'id', 'updatedAt', 'username'].sort(),
+  )
+})
+
 async function scrape(): Promise<ScrapedMetrics> {
   const response = await fetch(`${baseUrl}/metrics`)
   expect(response.status, service.lines.join('\n')).toBe(200)

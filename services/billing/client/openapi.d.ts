@@ -221,6 +221,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** @enum {string} */
                         status: "ready" | "starting" | "stopping" | "unavailable";
                         checks: {
                             [key: string]: "ok" | "failing";
@@ -235,6 +236,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** @enum {string} */
                         status: "ready" | "starting" | "stopping" | "unavailable";
                         checks: {
                             [key: string]: "ok" | "failing";
@@ -286,7 +288,11 @@ export interface operations {
                              * @example EUR
                              */
                             currency: string;
-                            /** @description When the plan was retired (no longer listed, no new subscribers; existing subscriptions go on), or null while it is offered */
+                            /**
+                             * Format: date-time
+                             * @description When the plan was retired (no longer listed, no new subscribers; existing subscriptions go on), or null while it is offered
+                             * @example 2026-11-22T08:30:00.000Z
+                             */
                             retiredAt: string | null;
                             /**
                              * Format: date-time
@@ -476,7 +482,11 @@ export interface operations {
                          * @example EUR
                          */
                         currency: string;
-                        /** @description When the plan was retired (no longer listed, no new subscribers; existing subscriptions go on), or null while it is offered */
+                        /**
+                         * Format: date-time
+                         * @description When the plan was retired (no longer listed, no new subscribers; existing subscriptions go on), or null while it is offered
+                         * @example 2026-11-22T08:30:00.000Z
+                         */
                         retiredAt: string | null;
                         /**
                          * Format: date-time
@@ -825,7 +835,11 @@ export interface operations {
                          * @example EUR
                          */
                         currency: string;
-                        /** @description When the plan was retired (no longer listed, no new subscribers; existing subscriptions go on), or null while it is offered */
+                        /**
+                         * Format: date-time
+                         * @description When the plan was retired (no longer listed, no new subscribers; existing subscriptions go on), or null while it is offered
+                         * @example 2026-11-22T08:30:00.000Z
+                         */
                         retiredAt: string | null;
                         /**
                          * Format: date-time
@@ -1022,7 +1036,11 @@ export interface operations {
                          * @example EUR
                          */
                         currency: string;
-                        /** @description When the plan was retired (no longer listed, no new subscribers; existing subscriptions go on), or null while it is offered */
+                        /**
+                         * Format: date-time
+                         * @description When the plan was retired (no longer listed, no new subscribers; existing subscriptions go on), or null while it is offered
+                         * @example 2026-11-22T08:30:00.000Z
+                         */
                         retiredAt: string | null;
                         /**
                          * Format: date-time
@@ -1300,7 +1318,11 @@ export interface operations {
                              * @enum {string}
                              */
                             status: "active" | "cancelled";
-                            /** @description When it was cancelled; null while active */
+                            /**
+                             * Format: date-time
+                             * @description When it was cancelled; null while active
+                             * @example 2026-11-22T08:30:00.000Z
+                             */
                             cancelledAt: string | null;
                             /**
                              * Format: date-time
@@ -1513,7 +1535,11 @@ export interface operations {
                          * @enum {string}
                          */
                         status: "active" | "cancelled";
-                        /** @description When it was cancelled; null while active */
+                        /**
+                         * Format: date-time
+                         * @description When it was cancelled; null while active
+                         * @example 2026-11-22T08:30:00.000Z
+                         */
                         cancelledAt: string | null;
                         /**
                          * Format: date-time
@@ -1833,7 +1859,11 @@ export interface operations {
                          * @enum {string}
                          */
                         status: "active" | "cancelled";
-                        /** @description When it was cancelled; null while active */
+                        /**
+                         * Format: date-time
+                         * @description When it was cancelled; null while active
+                         * @example 2026-11-22T08:30:00.000Z
+                         */
                         cancelledAt: string | null;
                         /**
                          * Format: date-time
@@ -2063,7 +2093,11 @@ export interface operations {
                          * @enum {string}
                          */
                         status: "active" | "cancelled";
-                        /** @description When it was cancelled; null while active */
+                        /**
+                         * Format: date-time
+                         * @description When it was cancelled; null while active
+                         * @example 2026-11-22T08:30:00.000Z
+                         */
                         cancelledAt: string | null;
                         /**
                          * Format: date-time

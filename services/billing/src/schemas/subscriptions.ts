@@ -1,6 +1,6 @@
 // Contracts of the plans (/billing/subscriptions).
 
-import { Timestamp, Uuid } from '@app/service'
+import { Nullable, Timestamp, Uuid } from '@app/service'
 import { type Static, Type } from 'typebox'
 import { MAX_PRICE_MINOR } from '../db/schema.js'
 
@@ -53,7 +53,7 @@ export const Subscription = Type.Object(
     category: Category,
     priceMinor: PriceMinor,
     currency: Currency,
-    retiredAt: Type.Union([Timestamp, Type.Null()], {
+    retiredAt: Nullable(Timestamp, {
       description:
         'When the plan was retired (no longer listed, no new subscribers; existing subscriptions go on), or null while it is offered',
     }),

@@ -1,6 +1,6 @@
 // Contracts of users' subscriptions (/billing/user-subscriptions).
 
-import { Timestamp, Uuid } from '@app/service'
+import { Nullable, Timestamp, Uuid } from '@app/service'
 import { type Static, Type } from 'typebox'
 
 export const CreateUserSubscriptionBody = Type.Object(
@@ -31,7 +31,7 @@ export const UserSubscription = Type.Object(
     userId: Uuid({ description: "The user's id in auth" }),
     subscriptionId: Uuid({ description: 'The plan' }),
     status: UserSubscriptionStatus,
-    cancelledAt: Type.Union([Timestamp, Type.Null()], {
+    cancelledAt: Nullable(Timestamp, {
       description: 'When it was cancelled; null while active',
     }),
     createdAt: Timestamp,

@@ -137,6 +137,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** @enum {string} */
                         status: "ready" | "starting" | "stopping" | "unavailable";
                         checks: {
                             [key: string]: "ok" | "failing";
@@ -151,6 +152,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** @enum {string} */
                         status: "ready" | "starting" | "stopping" | "unavailable";
                         checks: {
                             [key: string]: "ok" | "failing";
