@@ -39,6 +39,10 @@ const RATE = 150
 const DRAIN_MS = '2500'
 // billing fetches auth's keys again on an unknown kid at most this often (AUTH_JWKS_COOLDOWN_MS).
 const JWKS_COOLDOWN_MS = 2000
+// Six replicas replaced one after another, each drained, started and checked back in:
+// about 30 s alone on a 2-core machine, several times that beside the other packages'
+// tests. A hang guard, not a speed check.
+const ROLL_TIMEOUT_MS = 300_000
 
 let pooled: PooledDatabase
 let haproxy: Haproxy
@@ -281,81 +285,92 @@ afterAll(async () => {
   saveFigures(import.meta.filename)
 })
 
-test('every replica replaced one by one by the next release (an additive migration mid-roll), under load: 0 failed requests', async () => {
-  const written = { users: [] as string[], subscriptions: [] as string[] }
-  const load = mixedLoad(written)
-  for (const name of ['auth', 'billing'] as const) {
-    for (let index = 0; index < REPLICAS; index++) {
-      await replace(name, index, { ...replicaOptions(name, ports[name][index]!), dir: nextRelease[name] })
+test(
+  'every replica replaced one by one by the next release (an additive migration mid-roll), under load: 0 failed requests',
+  async () => {
+    const written = { users: [] as string[], subscriptions: [] as string[] }
+    const load = mixedLoad(written)
+    for (const name of ['auth', 'billing'] as const) {
+      for (let index = 0; index < REPLICAS; index++) {
+        await replace(name, index, { ...replicaOptions(name, ports[name][index]!), dir: nextRelease[name] })
+      }
     }
-  }
-  const report = await load.stop()
-  console.log(`rolling restart of ${2 * REPLICAS} replicas: ${describeLoad(report)}`)
-  expect(report.failures, abnormalProxyLines()).toEqual([])
-  expect(report.ok).toBeGreaterThan(RATE * 5)
-  // The first new replica of each applied its migration, while the old ones served.
-  const [column] = await query<{ n: number }>(
-    pooled.database.url,
-    `SELECT count(*)::int AS n FROM information_schema.columns
+    const report = await load.stop()
+    console.log(`rolling restart of ${2 * REPLICAS} replicas: ${describeLoad(report)}`)
+    expect(report.failures, abnormalProxyLines()).toEqual([])
+    expect(report.ok).toBeGreaterThan(RATE * 5)
+    // The first new replica of each applied its migration, while the old ones served.
+    const [column] = await query<{ n: number }>(
+      pooled.database.url,
+      `SELECT count(*)::int AS n FROM information_schema.columns
       WHERE (table_schema, table_name, column_name) IN (('auth', 'users', 'drill_nickname'), ('billing', 'subscriptions', 'drill_note'))`,
-  )
-  expect(column!.n).toBe(2)
-  expect(await writesLost(written)).toBe(0)
-})
+    )
+    expect(column!.n).toBe(2)
+    expect(await writesLost(written)).toBe(0)
+  },
+  ROLL_TIMEOUT_MS,
+)
 
-test('the signing key rotated in two rolling restarts under load: earlier tokens keep working, 0 unexpected 401s', async () => {
-  const k2Key: SigningKey = await newSigningKey()
-  const publicPem = (key: SigningKey) =>
-    createPublicKey(key.privateKey).export({ format: 'pem', type: 'spki' }).toString()
-  const written = { users: [] as string[], subscriptions: [] as string[] }
-  // Tokens signed by the current key (K1) before the rotation, kept aside and used at the end.
-  const before = seeded.users.slice(0, 5).map((user) => user.token)
-  const load = mixedLoad(written)
-  const rollAuth = async (env: Record<string, string>) => {
-    for (let index = 0; index < REPLICAS; index++) {
-      await replace('auth', index, {
-        ...replicaOptions('auth', ports.auth[index]!, env),
-        dir: nextRelease.auth,
-      })
-    }
-  }
-  // 1. Publish K2 everywhere (it signs nothing yet).
-  await rollAuth({ AUTH_JWT_VERIFY_KEYS: publicPem(k2Key) })
-  // billing refetches keys on an unknown kid only once its last fetch is older than its cooldown.
-  await new Promise((resolve) => setTimeout(resolve, JWKS_COOLDOWN_MS + 500))
-  // 2. Sign with K2; K1 only verifies.
-  await rollAuth({ AUTH_JWT_PRIVATE_KEY: k2Key.pem, AUTH_JWT_VERIFY_KEYS: k1Key.pem })
-  const report = await load.stop()
-  console.log(`key rotation, ${2 * REPLICAS} auth restarts: ${describeLoad(report)}`)
-  expect(report.failures, abnormalProxyLines()).toEqual([])
-  expect(await writesLost(written)).toBe(0)
-
-  const jwks = await send(haproxy.url('auth'), { method: 'GET', path: '/auth/.well-known/jwks.json' })
-  expect(jwks.json<{ keys: { kid: string }[] }>().keys.map((key) => key.kid)).toEqual([k2Key.kid, k1Key.kid])
-  // A token from before the rotation still works at auth and billing; a new login is signed by K2.
-  for (const token of before) {
-    expect(
-      (await send(haproxy.url('auth'), { method: 'GET', path: '/auth/users/me', headers: bearer(token) }))
-        .status,
-    ).toBe(200)
-    expect(
-      (
-        await send(haproxy.url('billing'), {
-          method: 'GET',
-          path: '/billing/user-subscriptions',
-          headers: bearer(token),
+test(
+  'the signing key rotated in two rolling restarts under load: earlier tokens keep working, 0 unexpected 401s',
+  async () => {
+    const k2Key: SigningKey = await newSigningKey()
+    const publicPem = (key: SigningKey) =>
+      createPublicKey(key.privateKey).export({ format: 'pem', type: 'spki' }).toString()
+    const written = { users: [] as string[], subscriptions: [] as string[] }
+    // Tokens signed by the current key (K1) before the rotation, kept aside and used at the end.
+    const before = seeded.users.slice(0, 5).map((user) => user.token)
+    const load = mixedLoad(written)
+    const rollAuth = async (env: Record<string, string>) => {
+      for (let index = 0; index < REPLICAS; index++) {
+        await replace('auth', index, {
+          ...replicaOptions('auth', ports.auth[index]!, env),
+          dir: nextRelease.auth,
         })
-      ).status,
-    ).toBe(200)
-  }
-  const user = seeded.users[0]!
-  const login = await send(haproxy.url('auth'), {
-    method: 'POST',
-    path: '/auth/token',
-    ...form({ username: user.username, password: user.password }),
-  })
-  const header = JSON.parse(
-    Buffer.from(login.json<{ access_token: string }>().access_token.split('.')[0]!, 'base64url').toString(),
-  )
-  expect(header.kid).toBe(k2Key.kid)
-})
+      }
+    }
+    // 1. Publish K2 everywhere (it signs nothing yet).
+    await rollAuth({ AUTH_JWT_VERIFY_KEYS: publicPem(k2Key) })
+    // billing refetches keys on an unknown kid only once its last fetch is older than its cooldown.
+    await new Promise((resolve) => setTimeout(resolve, JWKS_COOLDOWN_MS + 500))
+    // 2. Sign with K2; K1 only verifies.
+    await rollAuth({ AUTH_JWT_PRIVATE_KEY: k2Key.pem, AUTH_JWT_VERIFY_KEYS: k1Key.pem })
+    const report = await load.stop()
+    console.log(`key rotation, ${2 * REPLICAS} auth restarts: ${describeLoad(report)}`)
+    expect(report.failures, abnormalProxyLines()).toEqual([])
+    expect(await writesLost(written)).toBe(0)
+
+    const jwks = await send(haproxy.url('auth'), { method: 'GET', path: '/auth/.well-known/jwks.json' })
+    expect(jwks.json<{ keys: { kid: string }[] }>().keys.map((key) => key.kid)).toEqual([
+      k2Key.kid,
+      k1Key.kid,
+    ])
+    // A token from before the rotation still works at auth and billing; a new login is signed by K2.
+    for (const token of before) {
+      expect(
+        (await send(haproxy.url('auth'), { method: 'GET', path: '/auth/users/me', headers: bearer(token) }))
+          .status,
+      ).toBe(200)
+      expect(
+        (
+          await send(haproxy.url('billing'), {
+            method: 'GET',
+            path: '/billing/user-subscriptions',
+            headers: bearer(token),
+          })
+        ).status,
+      ).toBe(200)
+    }
+    const user = seeded.users[0]!
+    const login = await send(haproxy.url('auth'), {
+      method: 'POST',
+      path: '/auth/token',
+      ...form({ username: user.username, password: user.password }),
+    })
+    const header = JSON.parse(
+      Buffer.from(login.json<{ access_token: string }>().access_token.split('.')[0]!, 'base64url').toString(),
+    )
+    expect(header.kid).toBe(k2Key.kid)
+  },
+  ROLL_TIMEOUT_MS,
+)
