@@ -2,7 +2,16 @@
 // fetch (what API clients use); `sendRaw` writes bytes on a socket, for requests
 // fetch refuses to build (bad Content-Length, odd header bytes).
 import net from 'node:net'
+import { Agent } from 'undici'
 import { figures } from './figures.js'
+
+// At most this many connections to one origin; further requests wait in the pool's
+// queue. fetch's default dispatcher opens one per request in flight, without limit,
+// and looks for a free one by scanning them all: once a slow machine fell behind the
+// rolling restart drill's open-loop load, the drill's own process spent 88% of its
+// CPU in that scan, fell further behind, and never caught up. No drill sends more
+// than 50 at once through send().
+const dispatcher = new Agent({ connections: 64 })
 
 export interface DrillRequest {
   method: string
@@ -28,7 +37,9 @@ export async function send(baseUrl: string, request: DrillRequest): Promise<Dril
     headers: request.headers,
     body: request.body,
     redirect: 'manual',
-  })
+    // Node's fetch takes undici's dispatcher option (not in the DOM's RequestInit).
+    dispatcher,
+  } as RequestInit)
   const text = await response.text()
   return {
     status: response.status,
