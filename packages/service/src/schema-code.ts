@@ -18,6 +18,7 @@
 // not found, or whose code fails to load, is generated as before. The generated code
 // requires a few runtime modules of the two libraries by name: they are bundled and
 // handed to it here.
+/// <reference path="./untyped-modules.d.ts" />
 import ajvEqual from 'ajv/dist/runtime/equal.js'
 import ajvUcs2length from 'ajv/dist/runtime/ucs2length.js'
 import ajvUri from 'ajv/dist/runtime/uri.js'
