@@ -4,9 +4,9 @@
 //
 // Validated by TypeBox's own checker (typebox/value), which walks the schema, rather
 // than by Ajv, which first generates and compiles a validator: for a check that runs
-// once, the compile was all the cost, about a quarter of a service's start (32 ms on
-// a quick machine, 100 on a slow one; bench/README.md, issue 16's fifth pass). The
-// messages are the same JSON Schema ones ("must be integer", "must match pattern").
+// once, the compile was all the cost: 32 ms of auth's start on a quick machine, 110 on
+// a slow one (bench/README.md, issue 16's fifth pass). The messages are the same JSON
+// Schema ones ("must be integer", "must match pattern").
 import { redactUrl } from '@app/db'
 import { type Static, type TObject, type TProperties, type TSchema, Type } from 'typebox'
 import { Value } from 'typebox/value'

@@ -142,12 +142,17 @@ describe('/metrics', () => {
     try {
       expect(await connections()).toBe(0)
       app.warmDatabase()
+      // Until both are back in the pool, idle: a backend shows in pg_stat_activity before
+      // its client has finished connecting, and a probe meanwhile would open a third.
+      const idle = async () =>
+        (await app.metrics.registry!.getSingleMetric('db_pool_connections_idle')!.get()).values[0]!.value
       let open = 0
-      for (let i = 0; i < 200 && open < 2; i++) {
+      for (let i = 0; i < 500 && (open < 2 || (await idle()) < 2); i++) {
         await new Promise((resolve) => setTimeout(resolve, 10))
         open = await connections()
       }
       expect(open).toBe(2)
+      expect(await idle()).toBe(2)
       app.lifecycle.markReady()
       expect((await app.inject('/readyz')).statusCode).toBe(200)
       // The probe's two checks ran on those two: no third connection.
