@@ -36,21 +36,20 @@ export const sharedSerializerFactory: SerializerFactory = (externalSchemas, opti
     if (serializer === undefined) {
       // A schema with an $id is built as Fastify builds it (its compiler drops the
       // shared schema of that $id first); so is any whose factory input is not JSON.
-      const generate = () => ({
-        built: build(route),
-        source:
-          recording && !(route.schema as { $id?: unknown }).$id
+      if (!shared || (route.schema as { $id?: unknown }).$id) {
+        serializer = build(route)
+      } else {
+        serializer = withSchemaCode(`serializer ${shared.key} ${key}`, () => ({
+          built: build(route),
+          source: recording
             ? (fastJsonStringify(route.schema as object, {
                 ...(options as Options),
                 schema: externalSchemas as Options['schema'],
                 mode: 'standalone',
               }) as unknown as string)
             : undefined,
-      })
-      serializer =
-        shared && !(route.schema as { $id?: unknown }).$id
-          ? withSchemaCode(`serializer ${shared.key} ${key}`, generate)
-          : generate().built
+        }))
+      }
       cache.set(key, serializer)
     }
     return serializer
