@@ -28,7 +28,7 @@ const maps = new Map()
 /** A frame's place: its source (package@version, or a path in this repository) and line. */
 function placeOf(frame) {
   const packageOf = (url) => url.replace(/.*node_modules\/\.pnpm\/([^/]+)\/.*/, '$1')
-  if (frame.url.startsWith('file://') && frame.url.endsWith('.js')) {
+  if (frame.url.startsWith('file://') && /\.c?js$/.test(frame.url)) {
     const path = fileURLToPath(frame.url)
     if (!maps.has(path)) {
       try {

@@ -3,7 +3,7 @@
 // mistyped keys fail) and prints it normalised; the rest compares it with what
 // make dev and make run do.
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
@@ -164,6 +164,23 @@ describe('infra/docker/Dockerfile', () => {
     expect(/^USER (\S+)$/m.exec(finalStage)?.[1]).toBe('node')
     expect(dockerfile).toMatch(/deploy --prod/)
     expect(dockerfile).toMatch(/pnpm install --frozen-lockfile/)
+  })
+
+  test("the patched dependencies' files are in the image before pnpm fetches and installs", () => {
+    // pnpm reads (and hashes) every patch named in pnpm-workspace.yaml when it installs:
+    // a file missing from the build stage fails the image's install (ENOENT).
+    const workspace = readFileSync(path.join(root, 'pnpm-workspace.yaml'), 'utf8')
+    const entries = /^patchedDependencies:\n((?: {2}.+\n?)+)/m.exec(workspace)?.[1] ?? ''
+    const files = [...entries.matchAll(/: (\S+)$/gm)].map((match) => match[1]!)
+    for (const file of files) {
+      expect(file.startsWith('patches/'), file).toBe(true)
+      expect(existsSync(path.join(root, file)), file).toBe(true)
+    }
+    if (files.length > 0) {
+      const copied = dockerfile.indexOf('\nCOPY patches ./patches\n')
+      expect(copied).toBeGreaterThan(-1)
+      expect(copied).toBeLessThan(dockerfile.indexOf('\nRUN pnpm fetch'))
+    }
   })
 
   test('.dockerignore keeps installed and built files out of the build context', () => {
