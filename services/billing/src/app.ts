@@ -50,10 +50,9 @@ export async function buildApp(
       if (deleted > 0) app.log.info({ deleted }, 'deleted expired idempotency keys')
     },
   })
-  const routeOptions = {
-    idempotencyTtlSeconds: config.idempotency.ttlSeconds,
-    authUsers: createAuthUsersClient({ authUrl: config.auth.url, timeoutMs: config.auth.timeoutMs }),
-  }
+  const authUsers = createAuthUsersClient({ authUrl: config.auth.url, timeoutMs: config.auth.timeoutMs })
+  app.addHook('onClose', async () => authUsers.close())
+  const routeOptions = { idempotencyTtlSeconds: config.idempotency.ttlSeconds, authUsers }
   await app.register(subscriptionRoutes, { prefix: '/billing', ...routeOptions })
   await app.register(userSubscriptionRoutes, { prefix: '/billing', ...routeOptions })
   return app
