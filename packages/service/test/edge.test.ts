@@ -78,6 +78,15 @@ async function buildApp(env: Record<string, string> = {}, overrides: Partial<Ser
   return app
 }
 
+const DOCUMENT_ONLY_HEADERS = [
+  'cross-origin-opener-policy',
+  'origin-agent-cluster',
+  'x-dns-prefetch-control',
+  'x-download-options',
+  'x-permitted-cross-domain-policies',
+  'x-xss-protection',
+]
+
 let app: ServiceApp
 beforeAll(async () => {
   app = await buildApp()
@@ -94,7 +103,22 @@ describe('security headers on every response', () => {
       expect(res.headers['x-content-type-options'], url).toBe('nosniff')
       expect(res.headers['referrer-policy'], url).toBe('no-referrer')
       expect(res.headers['strict-transport-security'], url).toBe('max-age=31536000')
+      expect(res.headers['cross-origin-resource-policy'], url).toBe('same-origin')
+      // What acts only on a page a browser renders, or only in browsers long gone: HTML answers only.
+      for (const name of DOCUMENT_ONLY_HEADERS) expect(res.headers[name], `${url} ${name}`).toBeUndefined()
     }
+  })
+
+  test("an HTML answer (Swagger UI's page) also carries helmet's headers for documents", async () => {
+    const res = await app.inject('/docs/')
+    expect(res.headers['content-type']).toMatch(/^text\/html/)
+    expect(res.headers['cross-origin-opener-policy']).toBe('same-origin')
+    expect(res.headers['origin-agent-cluster']).toBe('?1')
+    expect(res.headers['x-dns-prefetch-control']).toBe('off')
+    expect(res.headers['x-download-options']).toBe('noopen')
+    expect(res.headers['x-permitted-cross-domain-policies']).toBe('none')
+    expect(res.headers['x-xss-protection']).toBe('0')
+    expect(res.headers['x-content-type-options']).toBe('nosniff')
   })
 
   test('/docs: only its own files, the API, and the origin its OAuth2 login form posts to', async () => {
