@@ -2,7 +2,8 @@
 // services' default), one route that reads a row by the id in its path with a
 // named (prepared) statement, or unnamed (parsed and planned on every request) with
 // FLOOR_PREPARED=false; further parameters (billing's user id, which the service
-// takes from the token) are fixed. No logging, validation or auth.
+// takes from the token) are fixed. No logging, validation or auth. /healthz is the
+// trivial route's floor: the same JSON as the services' liveness answer, nothing else.
 import Fastify from 'fastify'
 import pg from 'pg'
 
@@ -11,6 +12,7 @@ const fixed = JSON.parse(process.env.FLOOR_PARAMS ?? '[]').slice(1)
 const name = process.env.FLOOR_PREPARED === 'false' ? undefined : 'floor_row'
 const app = Fastify({ logger: false })
 app.get('/readyz', async () => ({ status: 'ready' }))
+app.get('/healthz', async () => ({ status: 'ok' }))
 app.get('/row/:id', async (request, reply) => {
   const { rows } = await pool.query({
     name,

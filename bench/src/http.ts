@@ -9,7 +9,7 @@ import { bootstrapServices, ownerUrl, runtimeUrl, type ServiceInfo } from '@app/
 import { authSigningKeyEnv } from './auth-signing-key.js'
 import type { CpuSplit } from './cpu.js'
 import { benchDatabase } from './database.js'
-import { benchLayers } from './layers.js'
+import { baselineAuth, benchLayers } from './layers.js'
 import { type HttpFigure, httpParty, loadHttp, loadSql, pgbenchSelectOnly, sampleRss } from './load.js'
 import { benchMetricsCost } from './metrics-cost.js'
 import { startPgBouncer } from './pgbouncer.js'
@@ -29,6 +29,8 @@ export interface EndpointFigure extends HttpFigure {
   bare?: { requestsPerSec: number; cpu: CpuSplit; slices?: number[] }
   /** The same, sent unnamed: parsed and planned on every request. */
   bareUnprepared?: { requestsPerSec: number; cpu: CpuSplit; slices?: number[] }
+  /** The trivial route's floor: bare Fastify answering the same JSON, in turns with it. */
+  floor?: { requestsPerSec: number; cpu: CpuSplit }
   /** Measured in turns with its references: each slice's req/s, in the order run. */
   slices?: number[]
   /** How the service ran when not as in production's default (the references are the default row's). */
@@ -175,7 +177,12 @@ export async function benchHttp(
           values: [subscription.id, user.id],
         },
       },
-      { endpoint: 'GET /healthz (trivial)', service: authProcess, url: `${authProcess.baseUrl}/healthz` },
+      {
+        endpoint: 'GET /healthz (trivial)',
+        service: authProcess,
+        url: `${authProcess.baseUrl}/healthz`,
+        floorPath: '/healthz',
+      },
     ]
 
     const figures: EndpointFigure[] = []
@@ -198,6 +205,7 @@ export async function benchHttp(
       let raw: EndpointFigure['raw'] = variant?.of.raw
       let bare: EndpointFigure['bare'] = variant?.of.bare
       let bareUnprepared: EndpointFigure['bareUnprepared'] = variant?.of.bareUnprepared
+      let floorFigure: EndpointFigure['floor']
       if (target.sql && !variant) {
         // The endpoint and its three references in turns (turns.ts): ROUNDS slices each.
         const sql = target.sql
@@ -248,6 +256,30 @@ export async function benchHttp(
         } finally {
           for (const floor of floors) await floor.stop()
         }
+      } else if (target.floorPath && !variant) {
+        // The trivial route and bare Fastify answering the same JSON, in turns: whether a
+        // figure under its target is the service or the machine.
+        const floor = await startBareFastify(
+          { url: authUrl, text: 'SELECT 1', values: [] },
+          { logFile, prepared: true },
+        )
+        try {
+          const floorUrl = `${floor.baseUrl}${target.floorPath}`
+          await loadHttp({ url, headers, connections, durationSec: 2 }) // warm-up (JIT)
+          await loadHttp({ url: floorUrl, connections, durationSec: 2 })
+          const [ofService, ofFloor] = await inTurns<HttpFigure>(
+            [
+              party,
+              httpParty(floor.child.pid, { url: floorUrl, connections }, { refuseFailures: floor.name }),
+            ],
+            { rounds: ROUNDS, sliceSec },
+          )
+          figure = httpFigureOf(ofService!)
+          measured = { cpu: ofService!.cpu, slices: ofService!.slices }
+          floorFigure = { requestsPerSec: ofFloor!.perSec, cpu: ofFloor!.cpu }
+        } finally {
+          await floor.stop()
+        }
       } else {
         await loadHttp({ url, headers, connections, durationSec: 2 }) // warm-up (JIT, pool)
         const [alone] = await inTurns([party], { rounds: 1, sliceSec: durationSec })
@@ -264,6 +296,7 @@ export async function benchHttp(
         raw,
         bare,
         bareUnprepared,
+        ...(floorFigure ? { floor: floorFigure } : {}),
         ...(variant ? { variant: variant.label } : {}),
         ...(variant?.pooler ? { poolerUs: measured.cpu.othersUs?.[0] } : {}),
         rssIdleMb,
@@ -365,6 +398,7 @@ export async function benchHttp(
             rounds: ROUNDS,
             sliceSec,
             rate: options.layersRate,
+            baseline: baselineAuth(),
           })
         : undefined
 

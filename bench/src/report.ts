@@ -180,6 +180,11 @@ export function renderReport(report: Record<string, unknown>): string {
           .join('; ')}.`,
       )
     }
+    for (const f of http.figures.filter((figure) => figure.floor)) {
+      parts.push(
+        `${f.endpoint} ran in turns with bare Fastify answering the same JSON (one route: no hooks, logging or headers of its own), ${f.slices?.length ?? 1} slices each: ${f.requestsPerSec} req/s against ${f.floor!.requestsPerSec}, ${ratio(f.requestsPerSec, f.floor!.requestsPerSec)} of it; CPU µs per request, the service ${f.cpu.serverUs} against bare's ${f.floor!.cpu.serverUs}, the load generator ${f.cpu.loadUs} against ${f.floor!.cpu.loadUs} (the service's answer carries its security, cache and request-id headers).`,
+      )
+    }
     if (http.pgbenchTps) {
       parts.push(
         `pgbench -S (select-only, ${http.connections} clients) on the same server: ${http.pgbenchTps} tps. Endpoints as a fraction of it: ${reads
@@ -403,6 +408,7 @@ function renderLayers(layers: LayerFigure[], durationSec: number, rate?: number)
         'minus the row below',
         'above bare',
         'PostgreSQL µs',
+        'load generator µs',
         'syscalls',
       ],
       layers.map((layer, i) => [
@@ -414,9 +420,10 @@ function renderLayers(layers: LayerFigure[], durationSec: number, rate?: number)
         i < layers.length - 1 ? layer.serviceUs - layers[i + 1]!.serviceUs : '-',
         layer === bare ? '-' : layer.serviceUs - bare.serviceUs,
         layer.postgresUs,
+        layer.loadUs,
         layer.serviceSyscalls ?? '-',
       ]),
     ),
-    "Each row is a process of its own (the first is the one measured above), loaded in turns with the others so a drift of the machine falls on all. The first difference is the request log line (pino's formatting and the write, one per event-loop turn, to the log file), the second /metrics' per-request hook; the last row's \"above bare\" is the rest: the token check, the id's validation, the response schema, the security, cache and request-id headers, Drizzle, and the kit's hooks, priced one by one in process in the breakdown below.",
+    'Each row is a process of its own (the first is the one measured above), loaded in turns with the others so a drift of the machine falls on all. The first two rows run the same build with the same settings: their difference is how far two identical processes differ in this run, and a difference between other rows no larger than that says nothing. The "minus the row below" of the rows without the log line, and without /metrics too, price the request log line (its formatting and its share of one write per event-loop turn to the log file) and /metrics\' per-request hook (with BENCH_BASELINE, a row for that build comes before them); the last service row\'s "above bare" is the rest: the token check, the id\'s validation, the response schema, the security, cache and request-id headers, Drizzle, and the kit\'s hooks, priced one by one in process in the breakdown below.',
   ]
 }
