@@ -96,6 +96,8 @@ export async function benchHttp(
   // --rows auth,pgbouncer: only the rows whose label contains one of these (case-insensitive).
   const wanted = (label: string) =>
     !options.rows || options.rows.some((row) => label.toLowerCase().includes(row.toLowerCase()))
+  // Checked before anything runs: a wrong BENCH_BASELINE fails now, not after the reads.
+  const baseline = baselineAuth()
   const connections = options.connections ?? 50
   const durationSec = options.durationSec ?? 10
   // A DB-read endpoint and its references: ROUNDS slices each, durationSec in all.
@@ -398,7 +400,7 @@ export async function benchHttp(
             rounds: ROUNDS,
             sliceSec,
             rate: options.layersRate,
-            baseline: baselineAuth(),
+            baseline,
           })
         : undefined
 

@@ -11,7 +11,7 @@
 // which differs between a faster and a slower process; at one rate every process sees the
 // same arrivals, and what differs between rows is the code path.
 // With `baseline` (BENCH_BASELINE=<a checkout with its services built>), that build's auth
-// runs as in production in the second row, in the same turns: an A/B of two commits'
+// runs as in production in the row after the twin's, in the same turns: an A/B of two commits'
 // request paths, which two runs of the bench cannot give on a machine whose speed drifts.
 import { existsSync } from 'node:fs'
 import path from 'node:path'
@@ -78,7 +78,7 @@ export async function benchLayers(options: {
         path: options.path,
       },
       // The same build and settings in a second process: how far two identical processes
-      // differ in this run, which no difference between other rows can be read below.
+      // differ in this run; a difference between other rows smaller than that reads nothing.
       {
         label: 'as in production, a second process (the noise between twins)',
         service: await variant('auth (twin)', {}),
