@@ -2,6 +2,8 @@
 // (parsed and planned once per connection) by default, and sent unnamed with
 // DB_PREPARED_STATEMENTS=false (PgBouncer < 1.21 in transaction mode), answering the same.
 import { randomUUID } from 'node:crypto'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { createSigningKey, type JwksServer, type SigningKey, signToken, startJwksServer } from '@app/testkit'
 import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -12,12 +14,32 @@ let key: SigningKey
 let keys: JwksServer
 let token: string
 
+// auth as billing sees it on a subscription: its keys, and every user it is asked about exists.
+const auth = createServer((request, response) => {
+  if (request.url === '/auth/.well-known/jwks.json') {
+    response.writeHead(200, { 'content-type': 'application/json' })
+    response.end(JSON.stringify({ keys: [key.jwk] }))
+  } else if (request.url?.startsWith('/auth/users/')) {
+    response.writeHead(200, { 'content-type': 'application/json' })
+    response.end(JSON.stringify({ id: request.url.slice('/auth/users/'.length) }))
+  } else {
+    response.writeHead(404).end()
+  }
+})
+let authUrl: string
+
 beforeAll(async () => {
   key = await createSigningKey()
   keys = await startJwksServer([key])
   token = await signToken(key, { scope: PLANS_WRITE })
+  await new Promise<void>((resolve) => auth.listen(0, '127.0.0.1', resolve))
+  authUrl = `http://127.0.0.1:${(auth.address() as AddressInfo).port}`
 })
-afterAll(() => keys.close())
+afterAll(async () => {
+  await keys.close()
+  auth.closeAllConnections()
+  await new Promise((resolve) => auth.close(resolve))
+})
 
 describe.each([
   [
@@ -51,6 +73,52 @@ describe.each([
     const read = await t.app.inject({ url: `/billing/subscriptions/${first.json<{ id: string }>().id}` })
     expect(read.statusCode).toBe(200)
     expect(read.json()).toEqual(first.json())
+
+    const { rows } = await t.app.db.execute<{ name: string }>(
+      sql`SELECT name FROM pg_prepared_statements ORDER BY name`,
+    )
+    expect(rows.map((row) => row.name)).toEqual(expected)
+  })
+})
+
+describe.each([
+  [
+    'true',
+    [
+      'billing_claim_idempotency_key',
+      'billing_complete_idempotency_key',
+      'billing_find_live_idempotency_key',
+      'billing_insert_user_subscription',
+      'billing_subscription_to_subscribe',
+    ],
+  ],
+  ['false', []],
+])('DB_PREPARED_STATEMENTS=%s', (prepared, expected) => {
+  test(`a keyed subscription (its whole transaction) and its replay; prepared on the connection: ${expected.join(', ') || 'none'}`, async () => {
+    const t = await buildTestApp({ AUTH_URL: authUrl, DB_POOL_MAX: '1', DB_PREPARED_STATEMENTS: prepared })
+    const plan = await t.app.inject({
+      method: 'POST',
+      url: '/billing/subscriptions',
+      headers: bearer(token),
+      payload: { category: `subscribed-${prepared}`, priceMinor: 100, currency: 'EUR' },
+    })
+    // Sent without an Idempotency-Key: none of the statements counted below run for it.
+    expect(plan.statusCode).toBe(201)
+    const subscriber = await signToken(key, { sub: randomUUID() })
+    const idempotencyKey = randomUUID()
+    const subscribe = () =>
+      t.app.inject({
+        method: 'POST',
+        url: '/billing/user-subscriptions',
+        headers: { ...bearer(subscriber), 'idempotency-key': idempotencyKey },
+        payload: { subscriptionId: plan.json<{ id: string }>().id },
+      })
+    const first = await subscribe()
+    expect(first.statusCode).toBe(201)
+    const again = await subscribe()
+    expect(again.statusCode).toBe(201)
+    expect(again.headers['idempotent-replayed']).toBe('true')
+    expect(again.json()).toEqual(first.json())
 
     const { rows } = await t.app.db.execute<{ name: string }>(
       sql`SELECT name FROM pg_prepared_statements ORDER BY name`,

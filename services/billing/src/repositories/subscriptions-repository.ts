@@ -35,9 +35,19 @@ export async function findSubscription(db: Db, id: string): Promise<Subscription
  * plan is created after its retirement.
  */
 export async function findSubscriptionToSubscribe(db: Db, id: string): Promise<SubscriptionRow | undefined> {
-  const [row] = await db.select().from(subscriptions).where(eq(subscriptions.id, id)).for('share')
+  const [row] = await byIdForShare(db).execute({ id })
   return row
 }
+
+// In every subscribing transaction: prepared once per connection's transaction session.
+const byIdForShare = preparedPerSession((db: Db) =>
+  db
+    .select()
+    .from(subscriptions)
+    .where(eq(subscriptions.id, sql.placeholder('id')))
+    .for('share')
+    .prepare('billing_subscription_to_subscribe'),
+)
 
 /** Retires the plan; undefined when there is no such plan or it was retired already. */
 export async function retireSubscription(db: Db, id: string): Promise<SubscriptionRow | undefined> {
