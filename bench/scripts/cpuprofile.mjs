@@ -4,9 +4,11 @@
 // function, with a service bundle's lines mapped back to their sources through its
 // .map file (node:module's SourceMap, no dependency). With the number of requests the
 // process answered, every figure is per request, so a service's profile and bare's can
-// be read side by side.
+// be read side by side. `--callers NAME` (repeatable) prints where a function is called
+// from: its time with everything it calls, by the three frames above it (which of
+// several queries builds SQL at run time, say).
 //
-//   node bench/scripts/cpuprofile.mjs PROFILE [REQUESTS] [--functions N]
+//   node bench/scripts/cpuprofile.mjs PROFILE [REQUESTS] [--functions N] [--callers NAME]
 import { readFileSync } from 'node:fs'
 import { SourceMap } from 'node:module'
 import { fileURLToPath } from 'node:url'
@@ -14,11 +16,16 @@ import { parseArgs } from 'node:util'
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { functions: { type: 'string', default: '40' } },
+  options: {
+    functions: { type: 'string', default: '40' },
+    callers: { type: 'string', multiple: true, default: [] },
+  },
 })
 const [file, requestsArg] = positionals
 if (!file) {
-  console.error('usage: node bench/scripts/cpuprofile.mjs PROFILE [REQUESTS] [--functions N]')
+  console.error(
+    'usage: node bench/scripts/cpuprofile.mjs PROFILE [REQUESTS] [--functions N] [--callers NAME]',
+  )
   process.exit(2)
 }
 const requests = Number(requestsArg ?? 0)
@@ -80,3 +87,43 @@ const top = (map, count) =>
     .join('\n')
 console.log(`busy (not idle): ${shown(busyUs)}\n\nby package or source folder:\n${top(byPlace, 25)}`)
 console.log(`\nby function:\n${top(byFunction, Number(values.functions))}`)
+
+if (values.callers.length > 0) {
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]))
+  const parentOf = new Map()
+  for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node)
+  const totalUs = new Map()
+  const total = (node) => {
+    let us = totalUs.get(node.id)
+    if (us === undefined) {
+      us =
+        (selfUs.get(node.id) ?? 0) + (node.children ?? []).reduce((sum, id) => sum + total(nodes.get(id)), 0)
+      totalUs.set(node.id, us)
+    }
+    return us
+  }
+  const frameName = (node) => {
+    const { at } = placeOf(node.callFrame)
+    return `${node.callFrame.functionName || '(anonymous)'}${at ? ` ${at}` : ''}`
+  }
+  for (const name of values.callers) {
+    const byCaller = new Map()
+    for (const node of profile.nodes) {
+      if (node.callFrame.functionName !== name) continue
+      // A recursive call's time is already in its outermost call's.
+      let nested = false
+      for (let up = parentOf.get(node.id); up && !nested; up = parentOf.get(up.id)) {
+        nested = up.callFrame.functionName === name
+      }
+      if (nested) continue
+      const chain = []
+      for (let up = parentOf.get(node.id); up && chain.length < 3; up = parentOf.get(up.id))
+        chain.push(frameName(up))
+      const key = chain.join(' < ') || '(root)'
+      byCaller.set(key, (byCaller.get(key) ?? 0) + total(node))
+    }
+    console.log(
+      `\n${name}, with what it calls, by caller:\n${top(byCaller, 10) || '  (not in this profile)'}`,
+    )
+  }
+}
