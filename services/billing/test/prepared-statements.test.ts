@@ -8,7 +8,7 @@ import { createSigningKey, type JwksServer, type SigningKey, signToken, startJwk
 import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { PLANS_WRITE } from '../src/scopes.js'
-import { bearer, buildTestApp } from './helper.js'
+import { bearer, buildTestApp, type TestApp } from './helper.js'
 
 let key: SigningKey
 let keys: JwksServer
@@ -27,6 +27,14 @@ const auth = createServer((request, response) => {
   }
 })
 let authUrl: string
+
+/** The statements prepared on the app's one pooled connection, by name. */
+async function preparedOnTheConnection(t: TestApp): Promise<string[]> {
+  const { rows } = await t.app.db.execute<{ name: string }>(
+    sql`SELECT name FROM pg_prepared_statements ORDER BY name`,
+  )
+  return rows.map((row) => row.name)
+}
 
 beforeAll(async () => {
   key = await createSigningKey()
@@ -74,10 +82,7 @@ describe.each([
     expect(read.statusCode).toBe(200)
     expect(read.json()).toEqual(first.json())
 
-    const { rows } = await t.app.db.execute<{ name: string }>(
-      sql`SELECT name FROM pg_prepared_statements ORDER BY name`,
-    )
-    expect(rows.map((row) => row.name)).toEqual(expected)
+    expect(await preparedOnTheConnection(t)).toEqual(expected)
   })
 })
 
@@ -120,9 +125,6 @@ describe.each([
     expect(again.headers['idempotent-replayed']).toBe('true')
     expect(again.json()).toEqual(first.json())
 
-    const { rows } = await t.app.db.execute<{ name: string }>(
-      sql`SELECT name FROM pg_prepared_statements ORDER BY name`,
-    )
-    expect(rows.map((row) => row.name)).toEqual(expected)
+    expect(await preparedOnTheConnection(t)).toEqual(expected)
   })
 })
