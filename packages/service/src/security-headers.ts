@@ -26,20 +26,20 @@ const API_CSP_DIRECTIVES = {
   'frame-ancestors': ["'none'"],
 }
 
-/** Only a document (an HTML page) is affected by these, so only HTML answers carry them. */
-const DOCUMENT_ONLY = {
+/** helmet's options for headers that affect only a document (an HTML page): HTML answers only. */
+const DOCUMENT_ONLY = [
   // Opener isolation and origin-keyed agent clusters: properties of a browsing context.
-  crossOriginOpenerPolicy: true,
-  originAgentCluster: true,
+  'crossOriginOpenerPolicy',
+  'originAgentCluster',
   // Prefetching the DNS names a page links to.
-  xDnsPrefetchControl: true,
+  'xDnsPrefetchControl',
   // Internet Explorer 8 opening downloads in the site's context.
-  xDownloadOptions: true,
+  'xDownloadOptions',
   // Flash and Acrobat reading crossdomain.xml policies.
-  xPermittedCrossDomainPolicies: true,
+  'xPermittedCrossDomainPolicies',
   // Turns off the XSS auditor of old browsers (helmet sends 0).
-  xXssProtection: true,
-} as const
+  'xXssProtection',
+] as const satisfies readonly (keyof HelmetOptions)[]
 
 export async function registerSecurityHeaders(app: FastifyInstance): Promise<void> {
   const options: HelmetOptions = {
@@ -52,7 +52,7 @@ export async function registerSecurityHeaders(app: FastifyInstance): Promise<voi
   }
   const headers = helmetHeaders({
     ...options,
-    ...Object.fromEntries(Object.keys(DOCUMENT_ONLY).map((name) => [name, false])),
+    ...Object.fromEntries(DOCUMENT_ONLY.map((name) => [name, false])),
   })
   const all = helmetHeaders(options)
   const documentHeaders = Object.fromEntries(Object.entries(all).filter(([name]) => !(name in headers)))
