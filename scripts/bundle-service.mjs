@@ -15,10 +15,8 @@
 // Swagger UI's static assets are copied next to the bundle (see @app/service docs).
 // So a service's package.json lists as `dependencies` only those externals (what
 // `pnpm deploy --prod` puts in its image); everything bundled is a devDependency.
-import { spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
@@ -47,10 +45,12 @@ const pgSkipsCloudflareProbe = {
   },
 }
 
-// The service's own copy of @app/service: its bundle entry and its code cache writer.
+// The service's own copy of @app/service: its bundle entry and its code cache's training.
 const require = createRequire(path.join(serviceDir, 'node_modules', '@app', 'service', 'package.json'))
 const serviceKitDir = realpathSync(path.join(serviceDir, 'node_modules', '@app', 'service'))
-const codeCache = await import(pathToFileURL(path.join(serviceKitDir, 'dist', 'code-cache.js')).href)
+const codeCacheTraining = await import(
+  pathToFileURL(path.join(serviceKitDir, 'dist', 'code-cache-training.js')).href
+)
 
 const common = {
   outdir,
@@ -65,38 +65,25 @@ const common = {
   logLevel: 'warning',
 }
 
-// The training start (@app/service's code-cache.ts): the built service, started with a
-// placeholder config and no database, builds its app, answers its probes in process
-// and writes dist/server.cjs.cache. Its environment is built here, not inherited, so
-// a shell's DATABASE_URL or LOG_LEVEL cannot change what a build produces.
-function trainCodeCache(bundleFile) {
-  const secrets = mkdtempSync(path.join(tmpdir(), 'code-cache-training-'))
-  try {
-    const run = spawnSync(process.execPath, [path.join(outdir, 'server.js')], {
-      cwd: serviceDir,
-      env: {
-        PATH: process.env.PATH,
-        [codeCache.TRAINING_VARIABLE]: '1',
-        // Never connected to: the training start stops before listen and migrate.
-        DATABASE_URL: 'postgres://code-cache-training@127.0.0.1:9/training',
-        // auth's development key is created there (and removed with it).
-        DEV_SECRETS_DIR: secrets,
-      },
-      encoding: 'utf8',
-      timeout: 60_000,
-    })
-    if (run.status === 0 && codeCache.readCacheKind(bundleFile) === 'trained') return
-    // An exception's first line, else the service's own last word (a config error).
-    const lines = run.stderr.split('\n').map((line) => line.trim())
-    const said = lines.filter((line) => line && !line.startsWith('Node.js v')).at(-1)
-    const why =
-      run.error?.message ?? lines.find((line) => /^\w*Error\b/.test(line)) ?? said ?? `exit ${run.status}`
+// The training start (@app/service's code-cache-training.ts): the built service, started
+// with a placeholder config and no database, builds its app, answers its probes in process
+// and writes dist/server.cjs.cache; if it fails, a cache of the compile alone, and why.
+function takeCodeCache(bundleFile) {
+  const result = codeCacheTraining.trainCodeCache({
+    bundleFile,
+    entry: path.join(outdir, 'server.js'),
+    cwd: serviceDir,
+    env: (scratchDir) => ({
+      // Never connected to: the training start stops before listen and migrate.
+      DATABASE_URL: 'postgres://code-cache-training@127.0.0.1:9/training',
+      // auth's development key is created there (and removed with it).
+      DEV_SECRETS_DIR: scratchDir,
+    }),
+  })
+  if (result.cache === 'compile-only') {
     console.warn(
-      `code cache: the training start failed (${why}); dist/server.cjs.cache covers the compile only, about a third of the gain`,
+      `code cache: the training start failed (${result.why}); dist/server.cjs.cache covers the compile only, about a third of the gain`,
     )
-    codeCache.writeCompileOnlyCache(bundleFile)
-  } finally {
-    rmSync(secrets, { recursive: true, force: true })
   }
 }
 
@@ -160,5 +147,5 @@ await build({
 const swaggerUiDir = path.dirname(require.resolve('@fastify/swagger-ui/package.json'))
 if (!existsSync(path.join(swaggerUiDir, 'static'))) throw new Error(`no static/ in ${swaggerUiDir}`)
 cpSync(path.join(swaggerUiDir, 'static'), path.join(outdir, 'static'), { recursive: true })
-trainCodeCache(path.join(outdir, 'server.cjs'))
+takeCodeCache(path.join(outdir, 'server.cjs'))
 console.log('bundled dist/server.js (dist/server.cjs and its code cache) and dist/migrate.js')
