@@ -3,33 +3,15 @@
 // Kubernetes, ports), the workspace install that links it, and its first migration
 // made by add-migration like any other. Everything is planned in memory first; if a
 // later step fails, the files are put back as they were.
-import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { addMigration, discoverServices, repoRoot, requireService } from '@app/migrations/authoring'
 import type { Command } from '../command.js'
+import { runTool as run } from '../new-service/run-tool.js'
 import { checkServiceName } from '../new-service/service-name.js'
 import { choosePort } from '../new-service/service-port.js'
 import { planSharedEdits } from '../new-service/shared-edits.js'
 import { renderTemplate } from '../new-service/template.js'
-
-/** Runs a tool of the workspace from the root; its output is printed only if it fails. */
-function run(root: string, command: string, args: string[], err: (line: string) => void): Promise<boolean> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
-    let output = ''
-    child.stdout.on('data', (chunk) => (output += chunk))
-    child.stderr.on('data', (chunk) => (output += chunk))
-    child.on('error', (error) => {
-      err(`${command}: ${error.message}`)
-      resolve(false)
-    })
-    child.on('close', (code) => {
-      if (code !== 0) for (const line of output.trimEnd().split('\n')) err(`  ${line}`)
-      resolve(code === 0)
-    })
-  })
-}
 
 /** The pinned pnpm the Makefile installs in .tools/, else one on PATH. */
 function pnpm(root: string): string {
