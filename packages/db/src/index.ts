@@ -6,6 +6,7 @@ export {
   withRetry,
 } from './connect.js'
 export { describeTarget, parseConnectionTarget, redactUrl } from './connection-target.js'
+export { DescribedStatementsClient, isPlannedStatement } from './described-statements.js'
 export { quoteIdent } from './identifiers.js'
 export {
   createServiceDatabase,

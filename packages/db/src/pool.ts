@@ -10,6 +10,7 @@
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
 import pg from 'pg'
 import { connectClient, type RetryOptions } from './connect.js'
+import { DescribedStatementsClient } from './described-statements.js'
 
 export interface ServiceDatabaseOptions<TSchema extends Record<string, unknown>> {
   url: string
@@ -20,9 +21,10 @@ export interface ServiceDatabaseOptions<TSchema extends Record<string, unknown>>
   /** Pool size. Small pools beat large ones on small machines; default 10. */
   max?: number
   /**
-   * Named prepared statements (parsed and planned once per connection). Default
-   * true; false sends every query unnamed, for a transaction pooler that does not
-   * track prepared statements (PgBouncer < 1.21 in transaction mode).
+   * Named prepared statements (parsed, planned and their rows described once per
+   * connection). Default true; false sends every query unnamed, for a transaction
+   * pooler that does not track prepared statements (PgBouncer < 1.21 in transaction
+   * mode).
    */
   preparedStatements?: boolean
   /** Limit on waiting for a free connection or a new one; default 5 s. */
@@ -48,7 +50,9 @@ export function createServiceDatabase<TSchema extends Record<string, unknown> = 
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
     idleTimeoutMillis: 30_000,
-    ...(options.preparedStatements === false ? { Client: UnnamedStatementsClient } : {}),
+    // Named statements are parsed and planned once per connection, and their rows
+    // described once (described-statements.ts); unnamed, every time.
+    Client: options.preparedStatements === false ? UnnamedStatementsClient : DescribedStatementsClient,
   })
   // Idle clients error when the server goes away; pg emits that on the pool and an
   // unhandled 'error' event would crash the process. The pool replaces the client.
