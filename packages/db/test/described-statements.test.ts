@@ -255,32 +255,27 @@ describe('DescribedStatementsClient', () => {
 
 describe('isPlannedStatement', () => {
   test.each([
-    'SELECT 1',
-    'select * from t',
-    '  WITH x AS (SELECT 1) SELECT * FROM x',
-    '(SELECT 1) UNION (SELECT 2)',
-    'insert into "auth"."users" ("id") values ($1) returning "id"',
-    'UPDATE t SET a = 1 RETURNING a',
-    'delete from t where id = $1 returning id',
-    'VALUES (1), (2)',
-    'TABLE t',
-    '-- a comment\nSELECT 1',
-    '/* a comment */ select 1',
-  ])('planned: %s', (statement) => {
-    expect(isPlannedStatement(statement)).toBe(true)
-  })
-
-  test.each([
-    'FETCH ALL IN c',
-    'EXPLAIN SELECT 1',
-    'SHOW search_path',
-    'CALL p()',
-    'selection',
-    '-- SELECT\nFETCH ALL IN c',
-    '/* SELECT */ FETCH ALL IN c',
-    '/* nested /* comments */ SELECT */ FETCH ALL IN c',
-    '',
-  ])('not planned: %j', (statement) => {
-    expect(isPlannedStatement(statement)).toBe(false)
+    ['SELECT 1', true],
+    ['select * from t', true],
+    ['  WITH x AS (SELECT 1) SELECT * FROM x', true],
+    ['(SELECT 1) UNION (SELECT 2)', true],
+    ['insert into "auth"."users" ("id") values ($1) returning "id"', true],
+    ['UPDATE t SET a = 1 RETURNING a', true],
+    ['delete from t where id = $1 returning id', true],
+    ['VALUES (1), (2)', true],
+    ['TABLE t', true],
+    ['-- a comment\nSELECT 1', true],
+    ['/* a comment */ select 1', true],
+    ['FETCH ALL IN c', false],
+    ['EXPLAIN SELECT 1', false],
+    ['SHOW search_path', false],
+    ['CALL p()', false],
+    ['selection', false],
+    ['-- SELECT\nFETCH ALL IN c', false],
+    ['/* SELECT */ FETCH ALL IN c', false],
+    ['/* nested /* comments */ SELECT */ FETCH ALL IN c', false],
+    ['', false],
+  ])('%j: planned %s', (statement, planned) => {
+    expect(isPlannedStatement(statement)).toBe(planned)
   })
 })
