@@ -43,7 +43,6 @@ interface PgQuery {
   binary?: boolean
   rows?: number
   callback?: (error: Error | null, result?: unknown) => void
-  _rowMode?: string
   types?: unknown
   _canceledDueToError: Error | false
   hasBeenParsed(connection: PgConnection): boolean
@@ -119,12 +118,14 @@ class NamedStatementQuery extends PgQueryClass {
       connection.sync()
       return
     }
+    // Binary rows (the client's binary option sets it after describesOnce ran): each time.
+    const reuse = this.reuseDescription && !this.binary
     const known =
-      parsed && this.reuseDescription && connection.parsedStatements[name] === this.text
+      parsed && reuse && connection.parsedStatements[name] === this.text
         ? descriptions.get(connection)?.get(name)
         : undefined
     if (known === undefined) {
-      this.describedOn = this.reuseDescription ? connection : undefined
+      this.describedOn = reuse ? connection : undefined
       connection.describe({ type: 'P', name: this.portal || '' })
     } else {
       this.handleRowDescription({ fields: known })

@@ -44,6 +44,9 @@ function sentMessages(client: pg.Client): string[] {
   return sent
 }
 
+/** pg's binary option (every query's rows in binary), which @types/pg leaves out. */
+const BINARY = (connectionString: string) => ({ connectionString, binary: true }) as pg.ClientConfig
+
 const BY_MIN_ID = {
   name: 'items_from',
   text: 'SELECT id, name, price, at, tags FROM items WHERE id >= $1 ORDER BY id',
@@ -141,6 +144,25 @@ describe('DescribedStatementsClient', () => {
       { fields: ['b', 'c'], rows: [['x', 2]] },
     ])
     expect(sent.filter((type) => type === 'D')).toHaveLength(2)
+  })
+
+  test("rows in binary (the client's binary option): described at every execution, results stock pg's", async () => {
+    const described = await connected(new DescribedStatementsClient(BINARY(url)))
+    const stock = await connected(new pg.Client(BINARY(url)))
+    const statement = {
+      name: 'items_binary',
+      text: 'SELECT id, name FROM items WHERE id <= $1 ORDER BY id',
+      rowMode: 'array' as const,
+    }
+    const sent = sentMessages(described)
+    for (const upTo of [1, 3]) {
+      const [got, expected] = await Promise.all([
+        described.query({ ...statement, values: [upTo] }),
+        stock.query({ ...statement, values: [upTo] }),
+      ])
+      expect(got.rows).toEqual(expected.rows)
+    }
+    expect(sent.join('')).toBe('PBDESBDES')
   })
 
   test('a value pg cannot serialize fails that execution alone: the statement stays prepared and runs after (stock pg closes it and keeps counting it prepared)', async () => {
