@@ -93,14 +93,31 @@ export async function loadSql(options: {
   url: string
   text: string
   values: unknown[]
+  /** Rows as arrays, as Drizzle asks for them; objects by default. */
+  rowMode?: 'array'
+  /** The pool's client class; pg.Client by default. */
+  Client?: typeof pg.Client
   connections: number
   poolSize: number
   durationSec: number
   /** Called when the load is over, before the pool's connections close. */
   onLoadEnd?: () => void
 }): Promise<{ queriesPerSec: number; queries: number }> {
-  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize })
-  const query = { name: 'bench_raw', text: options.text, values: options.values }
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize,
+    ...(options.Client ? { Client: options.Client } : {}),
+  })
+  // pool.end() resolves before its connections' backends have exited: a database dropped
+  // WITH (FORCE) right after ends them, and pg reports that on the pool. A query's own
+  // failure rejects the query instead, so nothing the load measures is hidden.
+  pool.on('error', () => {})
+  const query = {
+    name: 'bench_raw',
+    text: options.text,
+    values: options.values,
+    ...(options.rowMode ? { rowMode: options.rowMode } : {}),
+  }
   await pool.query(query)
   let count = 0
   const deadline = performance.now() + options.durationSec * 1000

@@ -10,9 +10,9 @@
 // execution and sends Bind, Execute and Sync after it. pgx (Go) made the same change
 // (jackc/pgx#2422); postgres.js has always done it.
 //
-// What it saves (bench/README.md, bench/scripts/described-statements.mjs): a pg pool
-// running auth's prepared read at the database's limit answers about 3.5 % more
-// queries per second, pg's CPU about 1 µs a query lower and PostgreSQL's about 0.6 µs.
+// What it saves (bench/README.md, bench/scripts/described-statements.ts): a pg pool
+// running auth's prepared read at the database's limit answers 3-10 % more queries per
+// second, pg's CPU about 1 µs a query lower and PostgreSQL's about 0.6 µs.
 //
 // Where a description could change between executions the client still asks every
 // time: rows as objects (a renamed column of `SELECT *` keeps its type, and PostgreSQL
