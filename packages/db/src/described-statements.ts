@@ -148,9 +148,20 @@ class NamedStatementQuery extends PgQueryClass {
   }
 }
 
+// The answer per statement text, so a query's hot path does not run the pattern again: named
+// statements are few (pg keeps every one per connection), and Drizzle passes the same string
+// each time, whose hash V8 keeps.
+const plannedByText = new Map<string, boolean>()
+
 /** Whether a named query's rows may be described once: rows as arrays of a planned statement. */
 function describesOnce(config: { text: string; rowMode?: unknown; binary?: unknown }): boolean {
-  return config.rowMode === 'array' && config.binary !== true && isPlannedStatement(config.text)
+  if (config.rowMode !== 'array' || config.binary === true) return false
+  let planned = plannedByText.get(config.text)
+  if (planned === undefined) {
+    planned = isPlannedStatement(config.text)
+    plannedByText.set(config.text, planned)
+  }
+  return planned
 }
 
 /** A query config (not a Submittable) with a name and the statement's text. */
