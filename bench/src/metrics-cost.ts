@@ -103,6 +103,7 @@ async function benchInProcess(options: {
       migrationLock: { timeoutMs: 5000, retries: 4 },
       shutdownDrainMs: 0,
       dbPoolMax: 1,
+      dbPipelineConnections: 0,
       dbPreparedStatements: true,
       dbConnectTimeoutMs: 1000,
       bodyLimit: 65536,

@@ -8,6 +8,7 @@ export {
 export { describeTarget, parseConnectionTarget, redactUrl } from './connection-target.js'
 export { DescribedStatementsClient, isPlannedStatement } from './described-statements.js'
 export { quoteIdent } from './identifiers.js'
+export { isPipelinedRead, PipelinedQueries, STALL_MS } from './pipelined-queries.js'
 export {
   createServiceDatabase,
   type ServiceDatabase,

@@ -11,6 +11,7 @@ import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
 import pg from 'pg'
 import { connectClient, type RetryOptions } from './connect.js'
 import { DescribedStatementsClient } from './described-statements.js'
+import { isPipelinedRead, PipelinedQueries, type PipelinedQueriesOptions } from './pipelined-queries.js'
 
 export interface ServiceDatabaseOptions<TSchema extends Record<string, unknown>> {
   url: string
@@ -27,6 +28,14 @@ export interface ServiceDatabaseOptions<TSchema extends Record<string, unknown>>
    * mode).
    */
   preparedStatements?: boolean
+  /**
+   * Queries outside a transaction are pipelined on up to this many shared connections
+   * (pipelined-queries.ts), besides the pool's; default 2. 0: each query takes a
+   * connection of the pool, one query at a time.
+   */
+  pipelineConnections?: number
+  /** How long the first shared connection may answer nothing before queries go to the next; default STALL_MS. */
+  pipelineStallMs?: number
   /** Limit on waiting for a free connection or a new one; default 5 s. */
   connectionTimeoutMs?: number
   /** Called when an idle client fails (for example the server restarted). */
@@ -34,7 +43,10 @@ export interface ServiceDatabaseOptions<TSchema extends Record<string, unknown>>
 }
 
 export interface ServiceDatabase<TSchema extends Record<string, unknown>> {
+  /** Transactions check their connection out of it; its query() is pipelined unless turned off. */
   pool: pg.Pool
+  /** The shared connections that carry pool.query() (absent with pipelineConnections 0). */
+  pipelined?: PipelinedQueries
   db: NodePgDatabase<TSchema>
   /** True when a trivial query succeeds now. */
   ping(): Promise<boolean>
@@ -44,16 +56,27 @@ export interface ServiceDatabase<TSchema extends Record<string, unknown>> {
 export function createServiceDatabase<TSchema extends Record<string, unknown> = Record<string, never>>(
   options: ServiceDatabaseOptions<TSchema>,
 ): ServiceDatabase<TSchema> {
-  const pool = new pg.Pool({
+  // Named statements are parsed and planned once per connection, and their rows
+  // described once (described-statements.ts); unnamed, every time.
+  const Client = options.preparedStatements === false ? UnnamedStatementsClient : DescribedStatementsClient
+  const clientConfig = {
     connectionString: options.url,
     application_name: options.applicationName,
-    max: options.max ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
-    idleTimeoutMillis: 30_000,
-    // Named statements are parsed and planned once per connection, and their rows
-    // described once (described-statements.ts); unnamed, every time.
-    Client: options.preparedStatements === false ? UnnamedStatementsClient : DescribedStatementsClient,
-  })
+  }
+  const poolConfig = { ...clientConfig, max: options.max ?? 10, idleTimeoutMillis: 30_000, Client }
+  const lanes = options.pipelineConnections ?? 2
+  const pool =
+    lanes > 0
+      ? new PipelinedPool(poolConfig, {
+          connections: lanes,
+          ...(options.pipelineStallMs !== undefined ? { stallMs: options.pipelineStallMs } : {}),
+          // `pipeline` is pg 8.23's (not yet in @types/pg).
+          createClient: () => new Client({ ...clientConfig, pipeline: true } as pg.ClientConfig),
+          onError: (error) => options.onIdleError?.(error),
+        })
+      : new pg.Pool(poolConfig)
+  const pipelined = pool instanceof PipelinedPool ? pool.pipelined : undefined
   // Idle clients error when the server goes away; pg emits that on the pool and an
   // unhandled 'error' event would crash the process. The pool replaces the client.
   pool.on('error', (error) => options.onIdleError?.(error))
@@ -87,6 +110,7 @@ export function createServiceDatabase<TSchema extends Record<string, unknown> = 
   let closed = false
   return {
     pool,
+    ...(pipelined ? { pipelined } : {}),
     db,
     async ping() {
       try {
@@ -101,6 +125,44 @@ export function createServiceDatabase<TSchema extends Record<string, unknown> = 
       closed = true
       await pool.end()
     },
+  }
+}
+
+/**
+ * pg.Pool whose query() pipelines reads on shared connections (pipelined-queries.ts);
+ * connect() (a transaction's connection) and every other query are the pool's own.
+ * Besides writes, a cursor or stream (a Submittable) and a query that reads its rows in
+ * batches (`rows`) keep a portal open across round trips, which a shared connection
+ * cannot carry (pg refuses them in pipeline mode): those take a connection of the pool.
+ */
+class PipelinedPool extends pg.Pool {
+  readonly pipelined: PipelinedQueries
+
+  constructor(config: pg.PoolConfig, pipeline: Omit<PipelinedQueriesOptions, 'overflow'>) {
+    super(config)
+    const poolQuery = (config: unknown, values: unknown, callback: unknown) =>
+      (super.query as (...args: unknown[]) => unknown)(config, values, callback)
+    this.pipelined = new PipelinedQueries({ ...pipeline, overflow: poolQuery })
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: pg.Pool.query has a dozen overloads; all pass through
+  override query(config: any, values?: any, callback?: any): any {
+    const text = typeof config === 'string' ? config : config?.text
+    const shared =
+      typeof text === 'string' &&
+      typeof config?.submit !== 'function' &&
+      !config?.rows &&
+      isPipelinedRead(text)
+    if (!shared) return (super.query as (...args: unknown[]) => unknown)(config, values, callback)
+    return this.pipelined.query(config, values, callback)
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: pg.Pool.end's callback overload passes through
+  override end(callback?: any): any {
+    const ended = this.pipelined.end().then(() => super.end())
+    if (typeof callback !== 'function') return ended
+    ended.then(() => callback(), callback)
+    return undefined
   }
 }
 

@@ -156,7 +156,14 @@ export function serviceEnv(defaults: { port: number }) {
       minimum: 1,
       maximum: 100,
       default: 10,
-      description: 'connections in the pool',
+      description: 'connections in the pool (transactions, and every query with DB_PIPELINE_CONNECTIONS=0)',
+    }),
+    DB_PIPELINE_CONNECTIONS: Type.Integer({
+      minimum: 0,
+      maximum: 16,
+      default: 2,
+      description:
+        'shared connections that carry the queries outside a transaction, pipelined (the next one used only while the first is stalled on a slow query); 0: each query takes a connection of the pool',
     }),
     DB_CONNECT_TIMEOUT_MS: Type.Integer({
       minimum: 0,
@@ -220,6 +227,7 @@ export interface ServiceConfig {
   migrationLock: { timeoutMs: number; retries: number }
   shutdownDrainMs: number
   dbPoolMax: number
+  dbPipelineConnections: number
   dbPreparedStatements: boolean
   dbConnectTimeoutMs: number
   bodyLimit: number
@@ -272,6 +280,7 @@ export function toServiceConfig(env: ServiceEnv): ServiceConfig {
     migrationLock: { timeoutMs: env.MIGRATION_LOCK_TIMEOUT_MS, retries: env.MIGRATION_LOCK_RETRIES },
     shutdownDrainMs: env.SHUTDOWN_DRAIN_MS,
     dbPoolMax: env.DB_POOL_MAX,
+    dbPipelineConnections: env.DB_PIPELINE_CONNECTIONS,
     dbPreparedStatements: env.DB_PREPARED_STATEMENTS,
     dbConnectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
     bodyLimit: env.BODY_LIMIT_BYTES,

@@ -59,6 +59,7 @@ export async function createServiceApp(options: ServiceAppOptions) {
     name: options.name,
     url: config.databaseUrl,
     poolMax: config.dbPoolMax,
+    pipelineConnections: config.dbPipelineConnections,
     preparedStatements: config.dbPreparedStatements,
     migrations: options.migrations,
   })

@@ -34,6 +34,8 @@ export interface DatabasePluginOptions {
   name: string
   url: string
   poolMax: number
+  /** Shared connections that pipeline the queries outside a transaction; 0: none (DB_PIPELINE_CONNECTIONS). */
+  pipelineConnections: number
   /** Named prepared statements; false behind a pooler that cannot carry them (DB_PREPARED_STATEMENTS). */
   preparedStatements: boolean
   /** The service's schema and migrations folder, for the readiness check. */
@@ -46,13 +48,19 @@ export const databasePlugin = fp(
       url: options.url,
       applicationName: options.name,
       max: options.poolMax,
+      pipelineConnections: options.pipelineConnections,
       preparedStatements: options.preparedStatements,
       onIdleError: (error) =>
-        app.log.warn({ err: error }, 'idle database connection lost; the pool replaces it'),
+        app.log.warn({ err: error }, 'idle or shared database connection lost; the next query opens another'),
     })
     app.decorate('db', database.db)
-    // Two: the first /readyz runs both checks below at once, each on a connection of its own.
+    // The first /readyz runs both checks below at once: on the shared connection when
+    // queries are pipelined, else each on a connection of the pool's own.
     app.decorate('warmDatabase', () => {
+      if (database.pipelined) {
+        void database.ping()
+        return
+      }
       for (let i = 0; i < Math.min(2, options.poolMax); i++) {
         database.pool.connect().then(
           (client) => client.release(),
@@ -72,6 +80,7 @@ export const databasePlugin = fp(
     // /metrics reads the pool's counts and the ledger at each scrape, not per query.
     app.metrics.observeDatabase({
       pool: database.pool,
+      pipelined: database.pipelined,
       maxConnections: options.poolMax,
       schema: options.migrations.schema,
       migrations: migrationsLedgerCount({

@@ -29,12 +29,20 @@ export interface PoolCounts {
   readonly waitingCount: number
 }
 
+/** What @app/db's PipelinedQueries counts, read at each scrape. */
+export interface PipelinedCounts {
+  readonly openCount: number
+  readonly inFlightCount: number
+}
+
 export interface ServiceMetrics {
   /** This app's registry (a service may add its own metrics to it); null with METRICS_ENABLED=false. */
   readonly registry: Registry | null
   /** Pool gauges and this build's migrations in the ledger, read at each scrape. */
   observeDatabase(source: {
     pool: PoolCounts
+    /** The shared connections that pipeline queries outside a transaction (DB_PIPELINE_CONNECTIONS > 0). */
+    pipelined?: PipelinedCounts
     maxConnections: number
     schema: string
     /** How many of this build's migrations the ledger holds (applied), of how many (total). */
@@ -137,6 +145,19 @@ export const metricsPlugin = fp(
           'The largest the pool grows (DB_POOL_MAX)',
           () => source.maxConnections,
         )
+        const { pipelined } = source
+        if (pipelined) {
+          poolGauge(
+            'db_pipeline_connections_open',
+            'Shared connections open for queries outside a transaction (at most DB_PIPELINE_CONNECTIONS)',
+            () => pipelined.openCount,
+          )
+          poolGauge(
+            'db_pipeline_queries_in_flight',
+            'Queries outside a transaction written to a shared connection and not yet answered',
+            () => pipelined.inFlightCount,
+          )
+        }
 
         // The ledger is read through the request pool: a scrape waits for it at most
         // LEDGER_WAIT_MS, then shows the last counts read (when every connection is busy,

@@ -87,6 +87,7 @@ describe('connections and lifecycle variables', () => {
       migrationLock: { timeoutMs: 5000, retries: 4 },
       shutdownDrainMs: 5000,
       dbPreparedStatements: true,
+      dbPipelineConnections: 2,
     })
     const owner = 'postgres://auth:pw@db:5432/d'
     expect(
@@ -97,6 +98,7 @@ describe('connections and lifecycle variables', () => {
           MIGRATE_ON_START: 'false',
           SHUTDOWN_DRAIN_MS: '0',
           DB_PREPARED_STATEMENTS: 'false',
+          DB_PIPELINE_CONNECTIONS: '0',
           MIGRATION_LOCK_TIMEOUT_MS: '2000',
           MIGRATION_LOCK_RETRIES: '0',
         }),
@@ -106,6 +108,7 @@ describe('connections and lifecycle variables', () => {
       migrateOnStart: false,
       shutdownDrainMs: 0,
       dbPreparedStatements: false,
+      dbPipelineConnections: 0,
       migrationLock: { timeoutMs: 2000, retries: 0 },
     })
   })

@@ -124,46 +124,53 @@ describe('/metrics', () => {
     expect([...routes]).toEqual(['unmatched'])
   })
 
-  test('warmDatabase() opens, in the background, the two connections the first readiness probe uses', async () => {
-    const app = await buildApp()
-    const observer = new pg.Client({ connectionString: database.url })
-    await observer.connect()
-    // The app's connections opened since `since` (other tests' apps have theirs, named the same).
-    const since = (await observer.query('SELECT now() AS t')).rows[0].t as Date
-    const connections = async () =>
-      Number(
-        (
-          await observer.query(
-            "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'demo' AND backend_start >= $1",
-            [since],
-          )
-        ).rows[0].n,
-      )
-    try {
-      expect(await connections()).toBe(0)
-      app.warmDatabase()
-      // Until both are back in the pool, idle: a backend shows in pg_stat_activity before
-      // its client has finished connecting, and a probe meanwhile would open a third.
-      const idle = async () =>
-        (await app.metrics.registry!.getSingleMetric('db_pool_connections_idle')!.get()).values[0]!.value
-      let open = 0
-      for (let i = 0; i < 500 && (open < 2 || (await idle()) < 2); i++) {
-        await new Promise((resolve) => setTimeout(resolve, 10))
-        open = await connections()
+  test.each([
+    ['2', 1, 'db_pipeline_connections_open', 'the shared connection'],
+    ['0', 2, 'db_pool_connections_idle', 'two connections of the pool'],
+  ])(
+    'DB_PIPELINE_CONNECTIONS=%s: warmDatabase() opens, in the background, the %i connection(s) the first readiness probe uses (%s, %s)',
+    async (pipeline, expected, gauge) => {
+      const app = await buildApp({ DB_PIPELINE_CONNECTIONS: pipeline })
+      const observer = new pg.Client({ connectionString: database.url })
+      await observer.connect()
+      // The app's connections opened since `since` (other tests' apps have theirs, named the same).
+      const since = (await observer.query('SELECT now() AS t')).rows[0].t as Date
+      const connections = async () =>
+        Number(
+          (
+            await observer.query(
+              "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'demo' AND backend_start >= $1",
+              [since],
+            )
+          ).rows[0].n,
+        )
+      try {
+        expect(await connections()).toBe(0)
+        app.warmDatabase()
+        // Until the app counts them open and ready (idle in the pool, or the shared one): a
+        // backend shows in pg_stat_activity before its client has finished connecting, and a
+        // probe meanwhile would open another.
+        const ready = async () => (await app.metrics.registry!.getSingleMetric(gauge)!.get()).values[0]!.value
+        let open = 0
+        for (let i = 0; i < 500 && (open < expected || (await ready()) < expected); i++) {
+          await new Promise((resolve) => setTimeout(resolve, 10))
+          open = await connections()
+        }
+        expect(open).toBe(expected)
+        expect(await ready()).toBe(expected)
+        app.lifecycle.markReady()
+        expect((await app.inject('/readyz')).statusCode).toBe(200)
+        // The probe's two checks ran on those: no other connection.
+        expect(await connections()).toBe(expected)
+      } finally {
+        await observer.end()
       }
-      expect(open).toBe(2)
-      expect(await idle()).toBe(2)
-      app.lifecycle.markReady()
-      expect((await app.inject('/readyz')).statusCode).toBe(200)
-      // The probe's two checks ran on those two: no third connection.
-      expect(await connections()).toBe(2)
-    } finally {
-      await observer.end()
-    }
-  })
+    },
+  )
 
   test('the pool gauges are read at scrape time: in use, waiting, idle; a busy pool does not hold the scrape up', async () => {
-    const app = await buildApp({ DB_POOL_MAX: '1' })
+    // Every query takes a connection of the pool, so the ledger's read waits for the only one.
+    const app = await buildApp({ DB_POOL_MAX: '1', DB_PIPELINE_CONNECTIONS: '0' })
     app.lifecycle.markReady()
     // The first scrape's ledger read opens the connection; the next one finds it idle.
     await scrape(app)
@@ -200,6 +207,54 @@ describe('/metrics', () => {
       release()
       await transaction
       await queued
+    }
+  })
+
+  test("the shared connections' gauges; a transaction holding the pool holds up neither the queries outside it nor the scrape", async () => {
+    const app = await buildApp({ DB_POOL_MAX: '1' })
+    app.lifecycle.markReady()
+    // The first scrape's ledger read opens the shared connection; the next one counts it.
+    await scrape(app)
+    const first = await scrape(app)
+    expect(sampleValue(first, 'db_pipeline_connections_open', {})).toBe(1)
+    expect(sampleValue(first, 'db_pipeline_queries_in_flight', {})).toBe(0)
+    expect(sampleValue(first, 'db_pool_connections_in_use', {})).toBe(0)
+
+    let release = () => {}
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    let started = () => {}
+    const inTransaction = new Promise<void>((resolve) => {
+      started = resolve
+    })
+    const transaction = app.db.transaction(async () => {
+      started()
+      await held
+    })
+    await inTransaction
+    // A second transaction waits for the pool's only connection; a query outside one does not.
+    const waiting = app.db.transaction(async () => {})
+    // Drizzle's queries run when awaited: then() writes this one now.
+    const sleeping = app.db.execute(sql`SELECT pg_sleep(2)`).then(() => {})
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      const startedAt = Date.now()
+      const busy = await scrape(app)
+      // The ledger was read now, not behind the sleeping query: on the next shared connection,
+      // the first being stalled.
+      expect(Date.now() - startedAt).toBeLessThan(1500)
+      expect(sampleValue(busy, 'db_migrations', { schema: 'demo', state: 'applied' })).toBe(2)
+      expect(sampleValue(busy, 'db_pool_connections_in_use', {})).toBe(1)
+      expect(sampleValue(busy, 'db_pool_waiting', {})).toBe(1)
+      expect(sampleValue(busy, 'db_pipeline_queries_in_flight', {})).toBe(1)
+      expect((await app.db.execute(sql`SELECT 2 AS n`)).rows).toEqual([{ n: 2 }])
+      expect(sampleValue(await scrape(app), 'db_pipeline_connections_open', {})).toBe(2)
+    } finally {
+      release()
+      await transaction
+      await waiting
+      await sleeping
     }
   })
 

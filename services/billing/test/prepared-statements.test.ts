@@ -28,6 +28,8 @@ const auth = createServer((request, response) => {
 })
 let authUrl: string
 
+const ONE_CONNECTION = { DB_POOL_MAX: '1', DB_PIPELINE_CONNECTIONS: '0' }
+
 /** The statements prepared on the app's one pooled connection, by name. */
 async function preparedOnTheConnection(t: TestApp): Promise<string[]> {
   const { rows } = await t.app.db.execute<{ name: string }>(
@@ -62,8 +64,9 @@ describe.each([
   ['false', []],
 ])('DB_PREPARED_STATEMENTS=%s', (prepared, expected) => {
   test(`a keyed plan write, its replay and a plan read; prepared on the connection: ${expected.join(', ') || 'none'}`, async () => {
-    // One connection: every statement the requests sent was prepared (or not) on it.
-    const t = await buildTestApp({ AUTH_URL: keys.url, DB_POOL_MAX: '1', DB_PREPARED_STATEMENTS: prepared })
+    // One connection (no shared ones for the queries outside a transaction): every
+    // statement the requests sent was prepared (or not) on it.
+    const t = await buildTestApp({ AUTH_URL: keys.url, ...ONE_CONNECTION, DB_PREPARED_STATEMENTS: prepared })
     const idempotencyKey = randomUUID()
     const create = () =>
       t.app.inject({
@@ -100,7 +103,7 @@ describe.each([
   ['false', []],
 ])('DB_PREPARED_STATEMENTS=%s', (prepared, expected) => {
   test(`a keyed subscription (its whole transaction) and its replay; prepared on the connection: ${expected.join(', ') || 'none'}`, async () => {
-    const t = await buildTestApp({ AUTH_URL: authUrl, DB_POOL_MAX: '1', DB_PREPARED_STATEMENTS: prepared })
+    const t = await buildTestApp({ AUTH_URL: authUrl, ...ONE_CONNECTION, DB_PREPARED_STATEMENTS: prepared })
     const plan = await t.app.inject({
       method: 'POST',
       url: '/billing/subscriptions',
