@@ -29,6 +29,8 @@ export interface EndpointFigure extends HttpFigure {
   bare?: { requestsPerSec: number; cpu: CpuSplit; slices?: number[] }
   /** The same, sent unnamed: parsed and planned on every request. */
   bareUnprepared?: { requestsPerSec: number; cpu: CpuSplit; slices?: number[] }
+  /** Bare prepared, its reads pipelined on shared connections as the services' are (DB_PIPELINE_CONNECTIONS). */
+  barePipelined?: { requestsPerSec: number; cpu: CpuSplit; slices?: number[] }
   /** The trivial route's floor: bare Fastify answering the same JSON, in turns with it. */
   floor?: { requestsPerSec: number; cpu: CpuSplit }
   /** Measured in turns with its references: each slice's req/s, in the order run. */
@@ -48,16 +50,22 @@ const BARE_FASTIFY = fileURLToPath(new URL('./floor-fastify.mjs', import.meta.ur
 /** The floor for a DB-read endpoint on this machine: the same SQL behind bare Fastify 5 + pg. */
 function startBareFastify(
   sql: { url: string; text: string; values: unknown[] },
-  options: { logFile: string; prepared: boolean },
+  options: { logFile: string; prepared: boolean; pipelined?: boolean },
 ) {
   return startService({
     entry: BARE_FASTIFY,
-    name: options.prepared ? 'bare-fastify' : 'bare-fastify (unprepared)',
+    name: options.pipelined
+      ? 'bare-fastify (pipelined)'
+      : options.prepared
+        ? 'bare-fastify'
+        : 'bare-fastify (unprepared)',
     env: {
       DATABASE_URL: sql.url,
       FLOOR_SQL: sql.text,
       FLOOR_PARAMS: JSON.stringify(sql.values),
       FLOOR_PREPARED: String(options.prepared),
+      // The services' default DB_PIPELINE_CONNECTIONS.
+      FLOOR_PIPELINE: options.pipelined ? '2' : '0',
     },
     logFile: options.logFile,
   })
@@ -207,13 +215,15 @@ export async function benchHttp(
       let raw: EndpointFigure['raw'] = variant?.of.raw
       let bare: EndpointFigure['bare'] = variant?.of.bare
       let bareUnprepared: EndpointFigure['bareUnprepared'] = variant?.of.bareUnprepared
+      let barePipelined: EndpointFigure['barePipelined'] = variant?.of.barePipelined
       let floorFigure: EndpointFigure['floor']
       if (target.sql && !variant) {
-        // The endpoint and its three references in turns (turns.ts): ROUNDS slices each.
+        // The endpoint and its four references in turns (turns.ts): ROUNDS slices each.
         const sql = target.sql
         const floors = [
           await startBareFastify(sql, { logFile, prepared: true }),
           await startBareFastify(sql, { logFile, prepared: false }),
+          await startBareFastify(sql, { logFile, prepared: true, pipelined: true }),
         ]
         try {
           const floorUrl = (floor: RunningService) => `${floor.baseUrl}/row/${sql.values[0]}`
@@ -232,7 +242,9 @@ export async function benchHttp(
               return { units: result.queries, detail: undefined }
             },
           }
-          const [ofService, ofBare, ofBareUnprepared, ofRaw] = await inTurns<HttpFigure | undefined>(
+          const [ofService, ofBare, ofBareUnprepared, ofBarePipelined, ofRaw] = await inTurns<
+            HttpFigure | undefined
+          >(
             [
               party,
               ...floors.map((floor) =>
@@ -254,6 +266,11 @@ export async function benchHttp(
             requestsPerSec: ofBareUnprepared!.perSec,
             cpu: ofBareUnprepared!.cpu,
             slices: ofBareUnprepared!.slices,
+          }
+          barePipelined = {
+            requestsPerSec: ofBarePipelined!.perSec,
+            cpu: ofBarePipelined!.cpu,
+            slices: ofBarePipelined!.slices,
           }
         } finally {
           for (const floor of floors) await floor.stop()
@@ -298,6 +315,7 @@ export async function benchHttp(
         raw,
         bare,
         bareUnprepared,
+        barePipelined,
         ...(floorFigure ? { floor: floorFigure } : {}),
         ...(variant ? { variant: variant.label } : {}),
         ...(variant?.pooler ? { poolerUs: measured.cpu.othersUs?.[0] } : {}),

@@ -135,6 +135,8 @@ export function renderReport(report: Record<string, unknown>): string {
           'fraction of it (target ≥ 1.0)',
           'bare, prepared',
           'fraction of it (target ≥ 0.9)',
+          'bare, prepared, pipelined as the services',
+          'fraction of it',
           'raw: same SQL, plain pg pool, prepared',
           'fraction of raw',
           'non-2xx',
@@ -149,6 +151,8 @@ export function renderReport(report: Record<string, unknown>): string {
                 ratio(f.requestsPerSec, f.bareUnprepared.requestsPerSec),
                 `${f.bare.requestsPerSec} req/s`,
                 ratio(f.requestsPerSec, f.bare.requestsPerSec),
+                f.barePipelined ? `${f.barePipelined.requestsPerSec} req/s` : '-',
+                f.barePipelined ? ratio(f.requestsPerSec, f.barePipelined.requestsPerSec) : '-',
                 `${f.raw.queriesPerSec} q/s`,
                 ratio(f.requestsPerSec, f.raw.queriesPerSec),
                 f.non2xx + f.errors,
@@ -163,6 +167,8 @@ export function renderReport(report: Record<string, unknown>): string {
                 '-',
                 '-',
                 '-',
+                '-',
+                '-',
                 f.non2xx + f.errors,
               ],
         ),
@@ -172,10 +178,10 @@ export function renderReport(report: Record<string, unknown>): string {
     if (inTurns.length > 0) {
       const spread = (slices?: number[]) => (slices ? `${Math.min(...slices)}-${Math.max(...slices)}` : '-')
       parts.push(
-        `Each DB-read endpoint ran in turns with its three references, ${inTurns[0]!.slices!.length} slices of ${http.durationSec / inTurns[0]!.slices!.length} s each, the order rotated every round, and each figure is over all its slices (the other rows ran alone, ${http.durationSec} s): a drift of the machine's speed weighs on all four alike. The slices' req/s, endpoint / bare prepared / bare unprepared: ${inTurns
+        `Each DB-read endpoint ran in turns with its four references, ${inTurns[0]!.slices!.length} slices of ${http.durationSec / inTurns[0]!.slices!.length} s each, the order rotated every round, and each figure is over all its slices (the other rows ran alone, ${http.durationSec} s): a drift of the machine's speed weighs on all five alike. The services pipeline their reads outside a transaction on a shared connection (DB_PIPELINE_CONNECTIONS); the bare routes run a pg.Pool of 10, one query per connection at a time, but for "bare, prepared, pipelined as the services", the same route through the services' PipelinedQueries: the service against that one is what the service's own layers cost. The slices' req/s, endpoint / bare prepared / bare unprepared / bare pipelined: ${inTurns
           .map(
             (f) =>
-              `${f.endpoint} ${spread(f.slices)} / ${spread(f.bare?.slices)} / ${spread(f.bareUnprepared?.slices)}`,
+              `${f.endpoint} ${spread(f.slices)} / ${spread(f.bare?.slices)} / ${spread(f.bareUnprepared?.slices)} / ${spread(f.barePipelined?.slices)}`,
           )
           .join('; ')}.`,
       )
@@ -212,6 +218,9 @@ export function renderReport(report: Record<string, unknown>): string {
           'its syscalls',
           'bare, unprepared',
           'its PostgreSQL',
+          'bare, pipelined',
+          'service - it',
+          'its PostgreSQL',
           'raw pool client',
           'its PostgreSQL',
         ],
@@ -228,6 +237,9 @@ export function renderReport(report: Record<string, unknown>): string {
           f.bare?.cpu.serverSyscalls ?? '-',
           f.bareUnprepared?.cpu.serverUs ?? '-',
           f.bareUnprepared?.cpu.postgresUs ?? '-',
+          f.barePipelined?.cpu.serverUs ?? '-',
+          f.barePipelined ? f.cpu.serverUs - f.barePipelined.cpu.serverUs : '-',
+          f.barePipelined?.cpu.postgresUs ?? '-',
           f.raw?.cpu.loadUs ?? '-',
           f.raw?.cpu.postgresUs ?? '-',
         ]),

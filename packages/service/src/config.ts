@@ -163,7 +163,7 @@ export function serviceEnv(defaults: { port: number }) {
       maximum: 16,
       default: 2,
       description:
-        'shared connections that carry the queries outside a transaction, pipelined (the next one used only while the first is stalled on a slow query); 0: each query takes a connection of the pool',
+        'shared connections that carry the reads outside a transaction (SELECT without a row lock), pipelined: the next one used only while those before it are stalled on a slow query, then the pool; 0: each query takes a connection of the pool',
     }),
     DB_CONNECT_TIMEOUT_MS: Type.Integer({
       minimum: 0,
