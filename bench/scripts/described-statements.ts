@@ -9,6 +9,7 @@
 //   pnpm --filter ./bench exec tsx scripts/described-statements.ts ADMIN_DATABASE_URL [ROUNDS]
 import { createScratchDatabase, DescribedStatementsClient } from '@app/db'
 import pg from 'pg'
+import { AUTH_READ_SQL, createAuthReadFixture } from '../src/auth-read-fixture.js'
 import { loadSql } from '../src/load.js'
 import { inTurns, type Party } from '../src/turns.js'
 
@@ -22,22 +23,14 @@ const SLICE_SEC = 3
 
 const database = await createScratchDatabase(adminUrl, { prefix: 'bench_described' })
 try {
-  const setup = new pg.Client(database.url)
-  await setup.connect()
-  await setup.query(`CREATE SCHEMA auth;
-    CREATE TABLE auth.users (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), username varchar(32) NOT NULL,
-      email varchar(254) NOT NULL, disabled boolean NOT NULL DEFAULT false,
-      created_at timestamptz(3) NOT NULL DEFAULT now(), updated_at timestamptz(3) NOT NULL DEFAULT now());
-    INSERT INTO auth.users (username, email) VALUES ('bench', 'bench@example.com')`)
-  const id = (await setup.query('SELECT id FROM auth.users')).rows[0].id as string
-  await setup.end()
+  const id = await createAuthReadFixture(database.url)
 
   const clients = { 'stock pg.Client': pg.Client, DescribedStatementsClient }
   const party = (Client: typeof pg.Client): Party<undefined> => ({
     async slice(seconds, done) {
       const result = await loadSql({
         url: database.url,
-        text: 'select "id", "username", "email", "disabled", "created_at", "updated_at" from "auth"."users" where "users"."id" = $1',
+        text: AUTH_READ_SQL,
         values: [id],
         rowMode: 'array',
         Client,

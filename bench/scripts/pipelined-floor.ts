@@ -10,7 +10,7 @@
 import { fileURLToPath } from 'node:url'
 import { createScratchDatabase } from '@app/db'
 import { freePort } from '@app/db/embedded'
-import pg from 'pg'
+import { AUTH_READ_SQL, createAuthReadFixture } from '../src/auth-read-fixture.js'
 import { httpParty } from '../src/load.js'
 import { startService } from '../src/service-process.js'
 import { inTurns } from '../src/turns.js'
@@ -22,17 +22,8 @@ const FLOOR = fileURLToPath(new URL('../src/floor-fastify.mjs', import.meta.url)
 const database = await createScratchDatabase(adminUrl!, { prefix: 'bench_pipelined' })
 const started: { stop(): Promise<unknown> }[] = []
 try {
-  const setup = new pg.Client(database.url)
-  await setup.connect()
-  await setup.query(`CREATE SCHEMA auth;
-    CREATE TABLE auth.users (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), username varchar(32) NOT NULL,
-      email varchar(254) NOT NULL, disabled boolean NOT NULL DEFAULT false,
-      created_at timestamptz(3) NOT NULL DEFAULT now(), updated_at timestamptz(3) NOT NULL DEFAULT now());
-    INSERT INTO auth.users (username, email) VALUES ('bench', 'bench@example.com')`)
-  const id = (await setup.query('SELECT id FROM auth.users')).rows[0].id as string
-  await setup.end()
-  const text =
-    'select "id", "username", "email", "disabled", "created_at", "updated_at" from "auth"."users" where "users"."id" = $1'
+  const id = await createAuthReadFixture(database.url)
+  const text = AUTH_READ_SQL
   const variants = ['0', ...sizes] // 0: the pool
   const servers = []
   for (const n of variants) {

@@ -1,5 +1,5 @@
-// Queries outside a transaction, written on a shared connection without waiting for
-// the answer of the one before (pipelining, pg's `pipeline: true`).
+// Reads outside a transaction, written on a shared connection without waiting for the
+// answer of the one before (pipelining, pg's `pipeline: true`).
 //
 // Through pg.Pool every query takes a connection of its own and PostgreSQL answers one
 // query per wake-up of that connection's backend: the backend sleeps between queries,
@@ -16,15 +16,18 @@
 //
 // A query that takes long holds up the queries written behind it on its connection. So
 // only reads are pipelined (isPipelinedRead: a write can wait for another transaction's
-// row lock as long as that transaction runs; a read waits on nothing but DDL), and
-// queries go to the first connection unless it is stalled (queries in flight and none
-// answered for STALL_MS), then to the next one (opened when first needed), and when all
-// are stalled to the pool (`overflow`), one query per connection as without
-// pipelining. One connection carries the load while it keeps answering. The clock is the process's: an event loop held up for
-// longer (a long synchronous task, a garbage collection pause) can make a connection
-// look stalled when its answers are merely unread, which costs a second connection's
-// batching for a moment, nothing else; so STALL_MS is well above such pauses, and well
-// below what a caller would notice as a hold-up.
+// row lock as long as that transaction runs; a read waits on nothing but DDL, unless it
+// calls a function that locks, such as pg_advisory_lock, which no service does through
+// the pool), and queries go to the first connection unless it is stalled (queries in
+// flight and none answered for STALL_MS), then to the next one (opened when first
+// needed), and when all are stalled to the pool (`overflow`: one query per connection,
+// as without pipelining). One connection carries the load while it keeps answering.
+//
+// The clock is the process's: an event loop held up for longer (a long synchronous
+// task, a garbage collection pause) can make a connection look stalled when its answers
+// are merely unread, which costs a second connection's batching for a moment, nothing
+// else; so STALL_MS is well above such pauses, and well below what a caller would
+// notice as a hold-up.
 import { performance } from 'node:perf_hooks'
 import type pg from 'pg'
 

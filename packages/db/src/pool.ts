@@ -29,12 +29,12 @@ export interface ServiceDatabaseOptions<TSchema extends Record<string, unknown>>
    */
   preparedStatements?: boolean
   /**
-   * Queries outside a transaction are pipelined on up to this many shared connections
-   * (pipelined-queries.ts), besides the pool's; default 2. 0: each query takes a
-   * connection of the pool, one query at a time.
+   * Reads outside a transaction (a SELECT without a row lock) are pipelined on up to
+   * this many shared connections (pipelined-queries.ts), besides the pool's; default 2.
+   * 0: each query takes a connection of the pool, one query at a time.
    */
   pipelineConnections?: number
-  /** How long the first shared connection may answer nothing before queries go to the next; default STALL_MS. */
+  /** How long a shared connection may answer nothing before reads go to the next; default STALL_MS. */
   pipelineStallMs?: number
   /** Limit on waiting for a free connection or a new one; default 5 s. */
   connectionTimeoutMs?: number
@@ -43,9 +43,9 @@ export interface ServiceDatabaseOptions<TSchema extends Record<string, unknown>>
 }
 
 export interface ServiceDatabase<TSchema extends Record<string, unknown>> {
-  /** Transactions check their connection out of it; its query() is pipelined unless turned off. */
+  /** Transactions check their connection out of it; its query() pipelines reads unless turned off. */
   pool: pg.Pool
-  /** The shared connections that carry pool.query() (absent with pipelineConnections 0). */
+  /** The shared connections that carry pool.query()'s reads (absent with pipelineConnections 0). */
   pipelined?: PipelinedQueries
   db: NodePgDatabase<TSchema>
   /** True when a trivial query succeeds now. */

@@ -48,6 +48,29 @@ async function buildApp(env: Record<string, string> = {}, overrides: Partial<Ser
   return app
 }
 
+/** A transaction that holds one of the pool's connections until released (resolves once it has started). */
+async function holdTransaction(app: { db: { transaction(work: () => Promise<void>): Promise<void> } }) {
+  let release = () => {}
+  const held = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  let started = () => {}
+  const inTransaction = new Promise<void>((resolve) => {
+    started = resolve
+  })
+  const done = app.db.transaction(async () => {
+    started()
+    await held
+  })
+  await inTransaction
+  return {
+    release() {
+      release()
+      return done
+    },
+  }
+}
+
 async function scrape(app: Awaited<ReturnType<typeof buildApp>>) {
   const response = await app.inject('/metrics')
   expect(response.statusCode, response.body).toBe(200)
@@ -179,19 +202,7 @@ describe('/metrics', () => {
     expect(sampleValue(idle, 'db_pool_connections_in_use', {})).toBe(0)
     expect(sampleValue(idle, 'db_pool_connections_idle', {})).toBe(1)
 
-    let release = () => {}
-    const held = new Promise<void>((resolve) => {
-      release = resolve
-    })
-    let started = () => {}
-    const inTransaction = new Promise<void>((resolve) => {
-      started = resolve
-    })
-    const transaction = app.db.transaction(async () => {
-      started()
-      await held
-    })
-    await inTransaction
+    const transaction = await holdTransaction(app)
     // Drizzle's queries run when awaited: then() queues this one now, behind the transaction.
     const queued = app.db.execute(sql`SELECT 1`).then(() => {})
     try {
@@ -204,8 +215,7 @@ describe('/metrics', () => {
       expect(sampleValue(busy, 'db_pool_waiting', {})).toBe(1)
       expect(sampleValue(busy, 'db_migrations', { schema: 'demo', state: 'applied' })).toBe(2)
     } finally {
-      release()
-      await transaction
+      await transaction.release()
       await queued
     }
   })
@@ -220,19 +230,7 @@ describe('/metrics', () => {
     expect(sampleValue(first, 'db_pipeline_queries_in_flight', {})).toBe(0)
     expect(sampleValue(first, 'db_pool_connections_in_use', {})).toBe(0)
 
-    let release = () => {}
-    const held = new Promise<void>((resolve) => {
-      release = resolve
-    })
-    let started = () => {}
-    const inTransaction = new Promise<void>((resolve) => {
-      started = resolve
-    })
-    const transaction = app.db.transaction(async () => {
-      started()
-      await held
-    })
-    await inTransaction
+    const transaction = await holdTransaction(app)
     // A second transaction waits for the pool's only connection; a query outside one does not.
     const waiting = app.db.transaction(async () => {})
     // Drizzle's queries run when awaited: then() writes this one now.
@@ -251,8 +249,7 @@ describe('/metrics', () => {
       expect((await app.db.execute(sql`SELECT 2 AS n`)).rows).toEqual([{ n: 2 }])
       expect(sampleValue(await scrape(app), 'db_pipeline_connections_open', {})).toBe(2)
     } finally {
-      release()
-      await transaction
+      await transaction.release()
       await waiting
       await sleeping
     }
