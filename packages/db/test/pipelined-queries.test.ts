@@ -139,8 +139,10 @@ describe('pipelined queries', () => {
     }
     try {
       const first = (await database.pool.query(pidQuery(0))).rows[0].pid
+      // The slow queries take 2 s: the quick ones, new connections included, answer well before
+      // on a loaded machine too.
       const order: string[] = []
-      const slow = database.pool.query('SELECT pg_sleep(0.5), pg_backend_pid() AS pid').then((r) => {
+      const slow = database.pool.query('SELECT pg_sleep(2), pg_backend_pid() AS pid').then((r) => {
         order.push('slow')
         return r.rows[0].pid
       })
@@ -152,7 +154,7 @@ describe('pipelined queries', () => {
       expect(database.pipelined!.openCount).toBe(2)
       expect(database.pool.totalCount).toBe(0)
       // Both shared connections stalled: the pool's connections, one query each.
-      const slower = database.pool.query('SELECT pg_sleep(0.5), pg_backend_pid() AS pid')
+      const slower = database.pool.query('SELECT pg_sleep(2), pg_backend_pid() AS pid')
       await stalled()
       const third = await quick()
       expect(third.every((pid) => pid !== first && pid !== second[0])).toBe(true)
