@@ -34,7 +34,7 @@ export interface DatabasePluginOptions {
   name: string
   url: string
   poolMax: number
-  /** Shared connections that pipeline the queries outside a transaction; 0: none (DB_PIPELINE_CONNECTIONS). */
+  /** Shared connections that pipeline the reads outside a transaction; 0: none (DB_PIPELINE_CONNECTIONS). */
   pipelineConnections: number
   /** Named prepared statements; false behind a pooler that cannot carry them (DB_PREPARED_STATEMENTS). */
   preparedStatements: boolean
@@ -55,7 +55,7 @@ export const databasePlugin = fp(
     })
     app.decorate('db', database.db)
     // The first /readyz runs both checks below at once: on the shared connection when
-    // queries are pipelined, else each on a connection of the pool's own.
+    // reads are pipelined, else each on a connection of the pool's own.
     app.decorate('warmDatabase', () => {
       if (database.pipelined) {
         void database.ping()

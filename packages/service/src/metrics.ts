@@ -41,7 +41,7 @@ export interface ServiceMetrics {
   /** Pool gauges and this build's migrations in the ledger, read at each scrape. */
   observeDatabase(source: {
     pool: PoolCounts
-    /** The shared connections that pipeline queries outside a transaction (DB_PIPELINE_CONNECTIONS > 0). */
+    /** The shared connections that pipeline reads outside a transaction (DB_PIPELINE_CONNECTIONS > 0). */
     pipelined?: PipelinedCounts
     maxConnections: number
     schema: string
@@ -149,12 +149,12 @@ export const metricsPlugin = fp(
         if (pipelined) {
           poolGauge(
             'db_pipeline_connections_open',
-            'Shared connections open for queries outside a transaction (at most DB_PIPELINE_CONNECTIONS)',
+            'Shared connections open for reads outside a transaction (at most DB_PIPELINE_CONNECTIONS)',
             () => pipelined.openCount,
           )
           poolGauge(
             'db_pipeline_queries_in_flight',
-            'Queries outside a transaction written to a shared connection and not yet answered',
+            'Reads outside a transaction written to a shared connection and not yet answered',
             () => pipelined.inFlightCount,
           )
         }
