@@ -8,6 +8,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Type } from 'typebox'
+import { closeLingeringIfBodyUnread } from './lingering-close.js'
 
 export type LifecycleState = 'starting' | 'ready' | 'stopping'
 
@@ -84,8 +85,10 @@ export const lifecyclePlugin = fp(
     app.addHook('preClose', async () => {
       state = 'stopping'
     })
-    app.addHook('onSend', (_request, reply, payload, done) => {
+    // One hook for both reasons an answer closes its connection (each hook costs on every answer).
+    app.addHook('onSend', (request, reply, payload, done) => {
       if (state === 'stopping') reply.header('connection', 'close')
+      closeLingeringIfBodyUnread(request, reply)
       done(null, payload)
     })
     // Callback-style hooks on the hot path: an async hook costs a promise per request.

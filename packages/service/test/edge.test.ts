@@ -3,7 +3,7 @@
 // slow clients, whose X-Forwarded-For is believed, and which UUID forms an id may take.
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { connect } from 'node:net'
+import { connect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { createScratchDatabase, type ScratchDatabase } from '@app/db'
@@ -23,6 +23,7 @@ import {
   serviceEnv,
   toServiceConfig,
 } from '../src/index.js'
+import { LINGER_BYTES, LINGER_MS } from '../src/lingering-close.js'
 import { SWAGGER_UI_LOGO_STYLE } from '../src/security-headers.js'
 
 const require = createRequire(import.meta.url)
@@ -269,6 +270,151 @@ describe('slow clients', () => {
     expect(() => loadEnv(schema, { DATABASE_URL: database.url, HTTP_REQUEST_TIMEOUT_MS: '0' })).toThrow(
       /HTTP_REQUEST_TIMEOUT_MS must be >= 100/,
     )
+  })
+})
+
+describe('a body refused before it is all read (RFC 9112 §9.6: close in stages)', () => {
+  let port: number
+  const limit = 64 * 1024
+  // More than the kernel's socket buffers hold: the client is still writing when the 413 comes.
+  const huge = 'x'.repeat(8 * 1024 * 1024)
+  /** A request's head and the start of one chunk of `size` bytes. */
+  const chunkedHead = (connection: string, size = huge.length) =>
+    `POST /echo HTTP/1.1\r\nHost: x\r\nConnection: ${connection}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${size.toString(16)}\r\n`
+
+  /** When the service closed each of its connections, in the order they were opened. */
+  const serverSideClosed: Promise<number>[] = []
+
+  beforeAll(async () => {
+    const listening = await buildApp({ BODY_LIMIT_BYTES: String(limit) })
+    await listening.listen({ port: 0, host: '127.0.0.1' })
+    port = (listening.server.address() as { port: number }).port
+    listening.server.on('connection', (socket: Socket) => {
+      serverSideClosed.push(new Promise((resolve) => socket.on('close', () => resolve(Date.now()))))
+    })
+  })
+
+  /**
+   * A client still uploading when the answer comes: it writes `first`, and `rest` only once
+   * the service has answered (and, without a staged close, closed), reading nothing until
+   * both are written. Resolves with what it read, or the error that ended it.
+   */
+  function upload(first: string, rest: string): Promise<{ text: string; error?: string; ms: number }> {
+    return new Promise((resolve) => {
+      const started = Date.now()
+      const socket = connect(port, '127.0.0.1')
+      let text = ''
+      socket.setEncoding('utf8')
+      socket.on('data', (data) => {
+        text += data
+      })
+      socket.on('error', (error: NodeJS.ErrnoException) =>
+        resolve({ text, error: error.code, ms: Date.now() - started }),
+      )
+      socket.on('close', () => resolve({ text, ms: Date.now() - started }))
+      socket.on('connect', async () => {
+        socket.pause()
+        socket.write(first)
+        await new Promise((wait) => setTimeout(wait, 300))
+        socket.write(rest, () => {})
+        await new Promise((wait) => setTimeout(wait, 300))
+        socket.resume()
+      })
+    })
+  }
+
+  test('a chunked body over the limit: the client still sending reads its 413, and the connection closes', async () => {
+    const { text, error } = await upload(
+      chunkedHead('close') + huge.slice(0, 2 * limit),
+      `${huge.slice(2 * limit)}\r\n0\r\n\r\n`,
+    )
+    expect(error).toBeUndefined()
+    expect(text).toMatch(/^HTTP\/1\.1 413 /)
+    expect(text).toMatch(/\r\nconnection: close\r\n/i)
+    expect(text).toContain('"code":"BODY_TOO_LARGE"')
+  })
+
+  test('the same on a keep-alive connection: closed after the 413', async () => {
+    const { text, error, ms } = await upload(
+      chunkedHead('keep-alive') + huge.slice(0, 2 * limit),
+      `${huge.slice(2 * limit)}\r\n0\r\n\r\n`,
+    )
+    expect(error).toBeUndefined()
+    expect(text).toMatch(/^HTTP\/1\.1 413 /)
+    expect(text).toMatch(/\r\nconnection: close\r\n/i)
+    expect(ms).toBeLessThan(5000)
+  })
+
+  const announced = `POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${50 * 1024 * 1024}\r\n\r\n{}`
+
+  test('a Content-Length over the limit, its body never sent: 413 at once, closed once the client has read it', async () => {
+    const { text, error, ms } = await upload(announced, '')
+    expect(error).toBeUndefined()
+    expect(text).toMatch(/^HTTP\/1\.1 413 /)
+    expect(ms).toBeLessThan(LINGER_MS)
+  })
+
+  test('a client that never closes its side is closed when the linger ends', async () => {
+    const opened = serverSideClosed.length
+    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true })
+    let text = ''
+    socket.setEncoding('utf8')
+    socket.on('data', (data) => {
+      text += data
+    })
+    const started = Date.now()
+    const answered = new Promise((resolve) => socket.on('end', resolve))
+    socket.write(announced)
+    await answered
+    expect(text).toMatch(/^HTTP\/1\.1 413 /)
+    // The client's side stays open: the service's own socket tells when it let go.
+    const closedAt = await serverSideClosed[opened]!
+    socket.destroy()
+    expect(closedAt - started).toBeGreaterThanOrEqual(LINGER_MS - 50)
+    expect(closedAt - started).toBeLessThan(LINGER_MS + 5000)
+  })
+
+  test('a client that goes on sending is cut off after LINGER_BYTES', async () => {
+    // Half-open allowed: the service's FIN does not end its side, it goes on writing.
+    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true })
+    socket.on('data', () => {})
+    let written = 0
+    const block = Buffer.alloc(64 * 1024, 'x')
+    socket.on('error', () => {})
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()))
+    socket.write(chunkedHead('close', 1024 * 1024 * 1024))
+    // Writes as fast as the connection takes them until it is closed under it.
+    while (!socket.destroyed && written < 256 * 1024 * 1024) {
+      written += block.length
+      if (!socket.write(block))
+        await Promise.race([new Promise((resolve) => socket.once('drain', resolve)), closed])
+    }
+    // Not cut off: the service read all 256 MB (the assertion below says so).
+    socket.destroy()
+    await closed
+    // Well short of what 2 s of loopback would carry, had the linger no limit in bytes.
+    expect(written).toBeLessThan(LINGER_BYTES + 32 * 1024 * 1024)
+    expect(written).toBeGreaterThan(LINGER_BYTES)
+  })
+
+  test('a request whose body was read keeps its connection open', async () => {
+    const body = JSON.stringify({ a: 1 })
+    const request = `POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`
+    const socket = connect(port, '127.0.0.1')
+    socket.setEncoding('utf8')
+    let text = ''
+    const answered = new Promise<void>((resolve) =>
+      socket.on('data', (data) => {
+        text += data
+        if (text.endsWith('}')) resolve()
+      }),
+    )
+    socket.write(request)
+    await answered
+    expect(text).toMatch(/^HTTP\/1\.1 200 /)
+    expect(text).toMatch(/\r\nconnection: keep-alive\r\n/i)
+    expect(socket.destroyed).toBe(false)
+    socket.destroy()
   })
 })
 
