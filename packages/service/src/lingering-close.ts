@@ -7,8 +7,9 @@
 // written). With the client's bytes still arriving, the kernel answers them with a
 // reset, and a client that has not read the answer yet never does: it sees EPIPE or
 // ECONNRESET instead of its 413 (a drill sending 2 MB saw this on a loaded machine).
-// Fastify already says `Connection: close` when a body fails to parse; this also
-// covers answers from onRequest hooks (a refused token, 503 while starting). nginx
+// Fastify already says `Connection: close` when a body fails to parse; an answer from
+// an onRequest hook (a refused token, 503 while starting) left a keep-alive connection
+// waiting on the unread body until the request timeout. nginx
 // (lingering_close) and Go's net/http close in stages too; Node has no option for
 // it, and no package does it for Fastify.
 import type { IncomingMessage } from 'node:http'

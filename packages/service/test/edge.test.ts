@@ -45,7 +45,11 @@ beforeAll(async () => {
 
 const schema = Type.Object(serviceEnv({ port: 1 }))
 
-async function buildApp(env: Record<string, string> = {}, overrides: Partial<ServiceConfig> = {}) {
+async function buildApp(
+  env: Record<string, string> = {},
+  overrides: Partial<ServiceConfig> = {},
+  ready = true,
+) {
   const app = await createServiceApp({
     name: 'demo',
     config: {
@@ -74,7 +78,7 @@ async function buildApp(env: Record<string, string> = {}, overrides: Partial<Ser
     return { id: rows[0]?.id }
   })
   app.post('/echo', async (request) => ({ got: request.body }))
-  app.lifecycle.markReady()
+  if (ready) app.lifecycle.markReady()
   apps.push(app)
   return app
 }
@@ -299,10 +303,14 @@ describe('a body refused before it is all read (RFC 9112 §9.6: close in stages)
    * the service has answered (and, without a staged close, closed), reading nothing until
    * both are written. Resolves with what it read, or the error that ended it.
    */
-  function upload(first: string, rest: string): Promise<{ text: string; error?: string; ms: number }> {
+  function upload(
+    first: string,
+    rest: string,
+    to = port,
+  ): Promise<{ text: string; error?: string; ms: number }> {
     return new Promise((resolve) => {
       const started = Date.now()
-      const socket = connect(port, '127.0.0.1')
+      const socket = connect(to, '127.0.0.1')
       let text = ''
       socket.setEncoding('utf8')
       socket.on('data', (data) => {
@@ -312,6 +320,12 @@ describe('a body refused before it is all read (RFC 9112 §9.6: close in stages)
         resolve({ text, error: error.code, ms: Date.now() - started }),
       )
       socket.on('close', () => resolve({ text, ms: Date.now() - started }))
+      // A connection left waiting on its unread body would stay open until the request timeout.
+      const guard = setTimeout(() => {
+        resolve({ text, error: 'still open after 10 s', ms: Date.now() - started })
+        socket.destroy()
+      }, 10_000)
+      socket.on('close', () => clearTimeout(guard))
       socket.on('connect', async () => {
         socket.pause()
         socket.write(first)
@@ -332,6 +346,20 @@ describe('a body refused before it is all read (RFC 9112 §9.6: close in stages)
     expect(text).toMatch(/^HTTP\/1\.1 413 /)
     expect(text).toMatch(/\r\nconnection: close\r\n/i)
     expect(text).toContain('"code":"BODY_TOO_LARGE"')
+  })
+
+  test('503 while starting, answered before the body is read: the client still sending reads it too', async () => {
+    // What Fastify does not close on its own: an answer from an onRequest hook (so is a refused token).
+    const starting = await buildApp({ BODY_LIMIT_BYTES: String(limit) }, {}, false)
+    await starting.listen({ port: 0, host: '127.0.0.1' })
+    const { text, error } = await upload(
+      chunkedHead('keep-alive') + huge.slice(0, 2 * limit),
+      `${huge.slice(2 * limit)}\r\n0\r\n\r\n`,
+      (starting.server.address() as { port: number }).port,
+    )
+    expect(error).toBeUndefined()
+    expect(text).toMatch(/^HTTP\/1\.1 503 /)
+    expect(text).toMatch(/\r\nconnection: close\r\n/i)
   })
 
   test('the same on a keep-alive connection: closed after the 413', async () => {
