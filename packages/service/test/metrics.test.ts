@@ -156,13 +156,14 @@ describe('/metrics', () => {
       const app = await buildApp({ DB_PIPELINE_CONNECTIONS: pipeline })
       const observer = new pg.Client({ connectionString: database.url })
       await observer.connect()
-      // The app's connections opened since `since` (other tests' apps have theirs, named the same).
+      // The app's connections: to this file's database (the other files' apps, named the same,
+      // run meanwhile on theirs), opened since `since` (this file's earlier apps have theirs).
       const since = (await observer.query('SELECT now() AS t')).rows[0].t as Date
       const connections = async () =>
         Number(
           (
             await observer.query(
-              "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'demo' AND backend_start >= $1",
+              "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'demo' AND backend_start >= $1",
               [since],
             )
           ).rows[0].n,
