@@ -20,10 +20,10 @@ beforeAll(async () => {
 })
 afterAll(() => admin.end())
 
-/** The server's connections of one application_name. */
+/** This database's connections of one application_name (another run may use the same names). */
 async function backends(applicationName: string): Promise<number[]> {
   const { rows } = await admin.query<{ pid: number }>(
-    'SELECT pid FROM pg_stat_activity WHERE application_name = $1 ORDER BY pid',
+    'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 ORDER BY pid',
     [applicationName],
   )
   return rows.map((row) => row.pid)
