@@ -9,9 +9,9 @@
 // ECONNRESET instead of its 413 (a drill sending 2 MB saw this on a loaded machine).
 // Fastify already says `Connection: close` when a body fails to parse; an answer from
 // an onRequest hook (a refused token, 503 while starting) left a keep-alive connection
-// waiting on the unread body until the request timeout. nginx
-// (lingering_close) and Go's net/http close in stages too; Node has no option for
-// it, and no package does it for Fastify.
+// waiting on the unread body until the request timeout. nginx (lingering_close) and
+// Go's net/http close in stages too; Node has no option for it, and we found no
+// Fastify plugin that does.
 import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyReply, FastifyRequest } from 'fastify'
