@@ -23,11 +23,14 @@
 // needed), and when all are stalled to the pool (`overflow`: one query per connection,
 // as without pipelining). One connection carries the load while it keeps answering.
 //
-// The clock is the process's: an event loop held up for longer (a long synchronous
-// task, a garbage collection pause) can make a connection look stalled when its answers
-// are merely unread, which costs a second connection's batching for a moment, nothing
-// else; so STALL_MS is well above such pauses, and well below what a caller would
-// notice as a hold-up.
+// The clock is the process's, so a connection is judged stalled only from a later
+// event-loop turn than its last progress: queries written in one turn can have had no
+// answer read, however long the turn took (a process kept off the CPU on a busy
+// machine, a long synchronous task, a garbage collection pause: a readiness probe's two
+// checks went to two connections on a loaded CI machine). Between turns, such a pause
+// can still make a connection look stalled when its answers are merely unread, which
+// costs a second connection's batching for a moment, nothing else; so STALL_MS is well
+// above such pauses, and well below what a caller would notice as a hold-up.
 import { performance } from 'node:perf_hooks'
 import type pg from 'pg'
 
@@ -57,6 +60,8 @@ class Lane {
   inFlight = 0
   /** When a query of this connection was last answered, or written to it while it had none in flight. */
   progressAt = 0
+  /** The event-loop turn of progressAt. */
+  progressTurn = -1
   ready = false
   gone = false
   readonly connecting: Promise<void>
@@ -67,9 +72,30 @@ class Lane {
     })
   }
 
-  stalled(now: number, stallMs: number): boolean {
-    return this.inFlight > 0 && now - this.progressAt > stallMs
+  stalled(now: number, turn: number, stallMs: number): boolean {
+    return this.inFlight > 0 && this.progressTurn !== turn && now - this.progressAt > stallMs
   }
+
+  progressed(): void {
+    this.progressAt = performance.now()
+    this.progressTurn = currentTurn()
+  }
+}
+
+// Event-loop turns, counted only while queries are written: the first query of a turn
+// schedules the setImmediate that ends it (one per turn, whatever the queries).
+let turn = 0
+let turnEnding = false
+function endTurn(): void {
+  turn++
+  turnEnding = false
+}
+function currentTurn(): number {
+  if (!turnEnding) {
+    turnEnding = true
+    setImmediate(endTurn)
+  }
+  return turn
 }
 
 export interface PipelinedQueriesOptions {
@@ -139,10 +165,10 @@ export class PipelinedQueries {
   }
 
   private submit(lane: Lane, config: unknown, values: unknown, callback: Callback): void {
-    if (lane.inFlight++ === 0) lane.progressAt = performance.now()
+    if (lane.inFlight++ === 0) lane.progressed()
     const answered: Callback = (error, result) => {
       lane.inFlight--
-      lane.progressAt = performance.now()
+      lane.progressed()
       callback(error, result)
     }
     try {
@@ -161,10 +187,11 @@ export class PipelinedQueries {
   private pick(): Lane | undefined {
     const lanes = this.lanes
     const now = performance.now()
+    const turn = currentTurn()
     let fewest: Lane | undefined
     for (let i = 0; i < lanes.length; i++) {
       const lane = lanes[i] ?? this.open(i)
-      if (!lane.stalled(now, this.stallMs)) return lane
+      if (!lane.stalled(now, turn, this.stallMs)) return lane
       if (fewest === undefined || lane.inFlight < fewest.inFlight) fewest = lane
     }
     return this.options.overflow ? undefined : fewest

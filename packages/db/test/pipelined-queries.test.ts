@@ -1,5 +1,6 @@
 // Queries outside a transaction pipelined on shared connections (pipelined-queries.ts),
 // through createServiceDatabase as the services build it, on a real server.
+import { performance } from 'node:perf_hooks'
 import { eq, sql } from 'drizzle-orm'
 import { integer, pgTable, text } from 'drizzle-orm/pg-core'
 import pg from 'pg'
@@ -30,8 +31,8 @@ async function backends(applicationName: string): Promise<number[]> {
 }
 
 // Where a test needs all queries on the first connection whatever the machine's speed: a
-// loaded machine can take longer than STALL_MS to write a batch, and its first connection
-// would then look stalled (which only the stall tests below are about).
+// loaded machine can take longer than STALL_MS between two turns that write queries, and
+// its first connection would then look stalled (which only the stall tests below are about).
 const NEVER_STALLED = 60_000
 
 const pidQuery = (n: number) => ({ text: 'SELECT $1::int AS n, pg_backend_pid() AS pid', values: [n] })
@@ -164,6 +165,24 @@ describe('pipelined queries', () => {
       expect((await slower).rows[0].pid).toBe(second[0])
       // Answered again: the first connection carries the queries again.
       expect((await database.pool.query(pidQuery(9))).rows[0].pid).toBe(first)
+    } finally {
+      await database.close()
+    }
+  })
+
+  test('queries written in one event-loop turn share the first connection, however long the turn takes', async () => {
+    const database = createServiceDatabase({ url, applicationName: 'pipe_turn', pipelineConnections: 2 })
+    try {
+      await database.ping() // the shared connection open
+      const first = database.pool.query(pidQuery(1))
+      // Held up past STALL_MS before the next write (a process kept off the CPU, a long task):
+      // no answer can have been read in between, so the connection is not stalled.
+      const until = performance.now() + STALL_MS * 3
+      while (performance.now() < until) {}
+      const second = database.pool.query(pidQuery(2))
+      expect(database.pipelined!.openCount).toBe(1)
+      const pids = (await Promise.all([first, second])).map((result) => result.rows[0].pid)
+      expect(pids[1]).toBe(pids[0])
     } finally {
       await database.close()
     }
