@@ -26,11 +26,10 @@
 // The clock is the process's, so a connection is judged stalled only from a later
 // event-loop turn than its last progress: queries written in one turn can have had no
 // answer read, however long the turn took (a process kept off the CPU on a busy
-// machine, a long synchronous task, a garbage collection pause: a readiness probe's two
-// checks went to two connections on a loaded CI machine). Between turns, such a pause
-// can still make a connection look stalled when its answers are merely unread, which
-// costs a second connection's batching for a moment, nothing else; so STALL_MS is well
-// above such pauses, and well below what a caller would notice as a hold-up.
+// machine, a long synchronous task, a garbage collection pause). Between turns, such a
+// pause can still make a connection look stalled when its answers are merely unread,
+// which costs a second connection's batching for a moment, nothing else; so STALL_MS is
+// well above such pauses, and well below what a caller would notice as a hold-up.
 import { performance } from 'node:perf_hooks'
 import type pg from 'pg'
 

@@ -24,8 +24,9 @@ declare module 'fastify' {
      * Opens, in the background, the connections the first readiness probe will use,
      * so that their connect and password exchange happen while the migrations run
      * rather than after them (a failure is left to the readiness checks to report).
+     * Resolves once they are open and idle; a start does not wait for it.
      */
-    warmDatabase(): void
+    warmDatabase(): Promise<void>
   }
 }
 
@@ -56,17 +57,19 @@ export const databasePlugin = fp(
     app.decorate('db', database.db)
     // The first /readyz runs both checks below at once: on the shared connection when
     // reads are pipelined, else each on a connection of the pool's own.
-    app.decorate('warmDatabase', () => {
+    app.decorate('warmDatabase', async () => {
       if (database.pipelined) {
-        void database.ping()
+        await database.ping()
         return
       }
-      for (let i = 0; i < Math.min(2, options.poolMax); i++) {
-        database.pool.connect().then(
-          (client) => client.release(),
-          () => {},
-        )
-      }
+      await Promise.all(
+        Array.from({ length: Math.min(2, options.poolMax) }, () =>
+          database.pool.connect().then(
+            (client) => client.release(),
+            () => {},
+          ),
+        ),
+      )
     })
     app.lifecycle.addCheck('database', () => database.ping())
     app.lifecycle.addCheck(

@@ -61,7 +61,7 @@ export async function runService<C extends ServiceConfig>(
   })
 
   await app.listen({ port: config.port, host: config.host })
-  app.warmDatabase()
+  void app.warmDatabase()
   try {
     if (config.migrateOnStart) {
       const result = await migrate({
