@@ -375,42 +375,42 @@ describe('a body refused before it is all read (RFC 9112 §9.6: close in stages)
 
   const announced = `POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${50 * 1024 * 1024}\r\n\r\n{}`
 
-  test('a Content-Length over the limit, its body never sent: 413 at once, closed once the client has read it', async () => {
+  /**
+   * Writes `announced` on a new connection and resolves once the answer and the service's FIN
+   * are read (then the client closes its side too, unless half-open), with when the service
+   * closed its own.
+   */
+  async function sendAnnounced(allowHalfOpen: boolean) {
     const opened = serverSideClosed.length
-    const socket = connect(port, '127.0.0.1')
+    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen })
     let text = ''
     socket.setEncoding('utf8')
     socket.on('data', (data) => {
       text += data
     })
     const written = Date.now()
-    const closed = new Promise((resolve) => socket.on('close', resolve))
+    const ended = new Promise((resolve) => socket.on(allowHalfOpen ? 'end' : 'close', resolve))
     socket.write(announced)
-    await closed
+    await ended
+    return { socket, text, written, serviceClosed: serverSideClosed[opened]! }
+  }
+
+  test('a Content-Length over the limit, its body never sent: 413 at once, closed once the client has read it', async () => {
+    const { text, written, serviceClosed } = await sendAnnounced(false)
     expect(text).toMatch(/^HTTP\/1\.1 413 /)
     // The client read the answer and the service's FIN and closed its side; the service then
     // closed at once, not when the linger ran out.
-    expect((await serverSideClosed[opened]!) - written).toBeLessThan(LINGER_MS)
+    expect((await serviceClosed) - written).toBeLessThan(LINGER_MS)
   })
 
   test('a client that never closes its side is closed when the linger ends', async () => {
-    const opened = serverSideClosed.length
-    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true })
-    let text = ''
-    socket.setEncoding('utf8')
-    socket.on('data', (data) => {
-      text += data
-    })
-    const started = Date.now()
-    const answered = new Promise((resolve) => socket.on('end', resolve))
-    socket.write(announced)
-    await answered
+    const { socket, text, written, serviceClosed } = await sendAnnounced(true)
     expect(text).toMatch(/^HTTP\/1\.1 413 /)
     // The client's side stays open: the service's own socket tells when it let go.
-    const closedAt = await serverSideClosed[opened]!
+    const closedAt = await serviceClosed
     socket.destroy()
-    expect(closedAt - started).toBeGreaterThanOrEqual(LINGER_MS - 50)
-    expect(closedAt - started).toBeLessThan(LINGER_MS + 5000)
+    expect(closedAt - written).toBeGreaterThanOrEqual(LINGER_MS - 50)
+    expect(closedAt - written).toBeLessThan(LINGER_MS + 5000)
   })
 
   test('a client that goes on sending is cut off after LINGER_BYTES', async () => {
